@@ -1,0 +1,120 @@
+//! One small trait per AWS capability, with SDK implementations beside them. Handlers depend on
+//! the traits; decisions (in `rollout`) depend on neither.
+
+pub mod codedeploy;
+pub mod ecs;
+pub mod sns;
+
+use crate::error::HandlerError;
+use crate::notify::Notification;
+use crate::rollout::{Container, ImageUpdate};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+pub type AwsResult<T> = Result<T, HandlerError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Ecs,
+    CodeDeploy,
+    External,
+}
+
+impl Controller {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Controller::Ecs => "ECS",
+            Controller::CodeDeploy => "CODE_DEPLOY",
+            Controller::External => "EXTERNAL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancer {
+    pub container_name: String,
+    pub container_port: i32,
+}
+
+/// An ECS service as a rollout sees it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    pub controller: Controller,
+    pub tags: BTreeMap<String, String>,
+    pub load_balancers: Vec<LoadBalancer>,
+    /// Kept to carry the service's own deployment settings into `UpdateService`.
+    pub(crate) deployment_configuration: Option<aws_sdk_ecs::types::DeploymentConfiguration>,
+}
+
+impl Service {
+    /// The cluster's name (the last part of its ARN).
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn.rsplit('/').next().unwrap_or(&self.cluster_arn)
+    }
+}
+
+/// A registered task definition: its containers, and the full document for copying.
+#[derive(Debug, Clone)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub revision: i32,
+    pub containers: Vec<Container>,
+    pub(crate) document: aws_sdk_ecs::types::TaskDefinition,
+    pub(crate) tags: Vec<aws_sdk_ecs::types::Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub arn: String,
+    pub revision: i32,
+}
+
+pub trait EcsServices {
+    /// Services of the cluster that carry the `deckhand:track` tag.
+    fn opted_in_services(&self, cluster: &str) -> impl Future<Output = AwsResult<Vec<Service>>> + Send;
+    /// Rolling update to `task_definition`, circuit breaker with rollback on; the deployment id.
+    fn roll_out(&self, service: &Service, task_definition: &str) -> impl Future<Output = AwsResult<String>> + Send;
+}
+
+pub trait TaskDefinitions {
+    fn describe(&self, arn: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
+    /// Registers a copy of `source` with the images updated; `pushed_tag` is recorded as a label.
+    fn register_revision(
+        &self,
+        source: &TaskDefinition,
+        updates: &[ImageUpdate],
+        pushed_tag: Option<&str>,
+    ) -> impl Future<Output = AwsResult<Registered>> + Send;
+}
+
+/// A CodeDeploy deployment that has not ended yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveDeployment {
+    pub id: String,
+    pub task_definition: Option<String>,
+}
+
+/// What a CodeDeploy ECS deployment needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueGreenRequest<'a> {
+    pub application: &'a str,
+    pub deployment_group: &'a str,
+    pub task_definition: &'a str,
+    pub container_name: &'a str,
+    pub container_port: i32,
+    pub description: String,
+}
+
+pub trait CodeDeployments {
+    fn active_deployment(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<Option<ActiveDeployment>>> + Send;
+    fn create_deployment(&self, request: &BlueGreenRequest<'_>) -> impl Future<Output = AwsResult<String>> + Send;
+}
+
+pub trait Notifier {
+    /// Publishes and returns the message id.
+    fn publish(&self, notification: &Notification) -> impl Future<Output = AwsResult<String>> + Send;
+}

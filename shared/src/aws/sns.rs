@@ -1,0 +1,41 @@
+//! Notifications through SNS.
+
+use super::{AwsResult, Notifier};
+use crate::error::{HandlerError, aws_error};
+use crate::notify::Notification;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+#[derive(Debug, Clone)]
+pub struct SdkSns {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SdkSns {
+    pub fn new(client: Client, topic_arn: String) -> Self {
+        Self { client, topic_arn }
+    }
+}
+
+impl Notifier for SdkSns {
+    async fn publish(&self, notification: &Notification) -> AwsResult<String> {
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(notification.sns_subject())
+            .message_structure("json")
+            .message(notification.sns_message());
+        for (name, value) in notification.attributes() {
+            let attribute = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|err| aws_error("sns:Publish", err))?;
+            request = request.message_attributes(name, attribute);
+        }
+        let output = request.send().await.map_err(|err| aws_error("sns:Publish", err))?;
+        output.message_id.ok_or(HandlerError::Aws { operation: "sns:Publish", message: "the response has no message id".into() })
+    }
+}

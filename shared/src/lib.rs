@@ -1,0 +1,23 @@
+//! Deckhand's shared library. Data flows one way:
+//! event (decoded strictly) → decision (pure) → actions through small AWS traits → outcome.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod image_pushed;
+pub mod notify;
+pub mod outcome;
+pub mod rollout;
+pub mod runtime;
+
+/// Service tags Deckhand reads. Values are documented in the README.
+pub mod tags {
+    /// Which pushed tags deploy this service; its presence opts the service in.
+    pub const TRACK: &str = "deckhand:track";
+    /// The one container to update (default: every container using the pushed repository).
+    pub const CONTAINER: &str = "deckhand:container";
+    /// CodeDeploy application and deployment group for services with the `CODE_DEPLOY` controller.
+    pub const CODEDEPLOY_APP: &str = "deckhand:codedeploy-app";
+    pub const CODEDEPLOY_GROUP: &str = "deckhand:codedeploy-group";
+}
