@@ -1,0 +1,226 @@
+//! Test harness: a real local AWS (moto server) on a free loopback port, one per test so tests
+//! run in parallel without sharing state, stopped when the test ends; plus seeding helpers.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentController, DeploymentControllerType, KeyValuePair, LoadBalancer, LogConfiguration, LogDriver,
+    NetworkMode, PortMapping, Secret, Tag, Volume,
+};
+use serde_json::{Value, json};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
+
+/// A moto server process; killed on drop.
+pub struct Moto {
+    pub endpoint: String,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let binary = std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
+        assert!(binary.exists(), "{} not found: run `make test` (it creates .venv with moto[server])", binary.display());
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port();
+        let child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// The SDK configuration a function gets in Lambda, pointed at this server as
+    /// `AWS_ENDPOINT_URL` would (set here per test, since tests share one process environment).
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+/// A sample event from `events/`.
+pub fn sample_event(name: &str) -> Value {
+    let path = workspace_root().join("events").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).expect("sample events are JSON")
+}
+
+/// An ECR push event for `repository:tag` with `digest`.
+pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
+    let mut event = sample_event("ecr-push-tagged.json");
+    event["detail"]["repository-name"] = json!(repository);
+    event["detail"]["image-digest"] = json!(digest);
+    match tag {
+        Some(tag) => event["detail"]["image-tag"] = json!(tag),
+        None => {
+            event["detail"].as_object_mut().unwrap().remove("image-tag");
+        }
+    }
+    event
+}
+
+/// Everything seeded in the local AWS.
+pub struct Aws {
+    pub ecs: aws_sdk_ecs::Client,
+    pub codedeploy: aws_sdk_codedeploy::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Aws {
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            ecs: aws_sdk_ecs::Client::new(config),
+            codedeploy: aws_sdk_codedeploy::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
+        }
+    }
+
+    /// A topic with an SQS queue subscribed to it: (topic ARN, queue URL).
+    pub async fn topic_with_queue(&self, name: &str) -> (String, String) {
+        let topic = self.sns.create_topic().name(name).send().await.unwrap().topic_arn.unwrap();
+        let queue_url = self.sqs.create_queue().queue_name(format!("{name}-inbox")).send().await.unwrap().queue_url.unwrap();
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}-inbox");
+        self.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
+        (topic, queue_url)
+    }
+
+    /// Every message waiting in the queue: the SNS envelopes, parsed.
+    pub async fn drain(&self, queue_url: &str) -> Vec<Value> {
+        let mut messages = Vec::new();
+        loop {
+            let received = self.sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).send().await.unwrap();
+            let batch = received.messages.unwrap_or_default();
+            if batch.is_empty() {
+                return messages;
+            }
+            for message in batch {
+                self.sqs.delete_message().queue_url(queue_url).receipt_handle(message.receipt_handle.unwrap()).send().await.unwrap();
+                messages.push(serde_json::from_str(&message.body.unwrap()).unwrap());
+            }
+        }
+    }
+
+    pub async fn create_cluster(&self, name: &str) {
+        self.ecs.create_cluster().cluster_name(name).send().await.unwrap();
+    }
+
+    /// A realistic Fargate task definition: the app container from `shop/web`, a sidecar from
+    /// another registry, env, secrets, logs, a volume and tags. Returns its ARN.
+    pub async fn register_web_task_definition(&self, family: &str, image_tag: &str) -> String {
+        let web = ContainerDefinition::builder()
+            .name("web")
+            .image(format!("{REGISTRY}/shop/web:{image_tag}"))
+            .essential(true)
+            .cpu(128)
+            .memory(256)
+            .port_mappings(PortMapping::builder().container_port(8080).build())
+            .environment(KeyValuePair::builder().name("DATABASE_PASSWORD").value("hunter2-not-for-logs").build())
+            .secrets(Secret::builder().name("API_TOKEN").value_from("arn:aws:ssm:us-east-1:123456789012:parameter/web/token").build().unwrap())
+            .log_configuration(
+                LogConfiguration::builder().log_driver(LogDriver::Awslogs).options("awslogs-group", "/ecs/web").options("awslogs-region", REGION).build().unwrap(),
+            )
+            .docker_labels("team", "shop")
+            .build();
+        let sidecar = ContainerDefinition::builder().name("otel").image("public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0").essential(false).memory(64).build();
+        self.ecs
+            .register_task_definition()
+            .family(family)
+            .task_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{family}-task"))
+            .execution_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{family}-exec"))
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(web)
+            .container_definitions(sidecar)
+            .volumes(Volume::builder().name("scratch").build())
+            .tags(Tag::builder().key("team").value("shop").build())
+            .send()
+            .await
+            .unwrap()
+            .task_definition
+            .unwrap()
+            .task_definition_arn
+            .unwrap()
+    }
+
+    /// A service with the given tags; `code_deploy` selects the CODE_DEPLOY controller (with a load balancer).
+    pub async fn create_service(&self, cluster: &str, name: &str, task_definition: &str, tags: &[(&str, &str)], code_deploy: bool) -> String {
+        let mut request = self.ecs.create_service().cluster(cluster).service_name(name).task_definition(task_definition).desired_count(2);
+        for (key, value) in tags {
+            request = request.tags(Tag::builder().key(*key).value(*value).build());
+        }
+        if code_deploy {
+            request = request
+                .deployment_controller(DeploymentController::builder().r#type(DeploymentControllerType::CodeDeploy).build().unwrap())
+                .load_balancers(
+                    LoadBalancer::builder()
+                        .target_group_arn(format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{name}-blue/0123456789abcdef"))
+                        .container_name("web")
+                        .container_port(8080)
+                        .build(),
+                );
+        }
+        request.send().await.unwrap().service.unwrap().service_arn.unwrap()
+    }
+
+    pub async fn create_codedeploy_group(&self, application: &str, group: &str) {
+        self.codedeploy.create_application().application_name(application).compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Ecs).send().await.unwrap();
+        self.codedeploy
+            .create_deployment_group()
+            .application_name(application)
+            .deployment_group_name(group)
+            .service_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/codedeploy"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn service(&self, cluster: &str, name: &str) -> aws_sdk_ecs::types::Service {
+        let output = self.ecs.describe_services().cluster(cluster).services(name).send().await.unwrap();
+        output.services.unwrap().into_iter().next().unwrap()
+    }
+
+    pub async fn task_definition(&self, arn: &str) -> aws_sdk_ecs::types::TaskDefinition {
+        self.ecs.describe_task_definition().task_definition(arn).send().await.unwrap().task_definition.unwrap()
+    }
+
+    /// Every revision registered in a family.
+    pub async fn revisions(&self, family: &str) -> Vec<String> {
+        self.ecs.list_task_definitions().family_prefix(family).send().await.unwrap().task_definition_arns.unwrap_or_default()
+    }
+
+    pub async fn deployments(&self, application: &str, group: &str) -> Vec<String> {
+        let output = self.codedeploy.list_deployments().application_name(application).deployment_group_name(group).send().await.unwrap();
+        output.deployments.unwrap_or_default()
+    }
+}

@@ -1,0 +1,219 @@
+//! `image-pushed` against moto server: every assertion reads the resulting AWS state.
+
+use aws_sdk_ecs::types::TaskDefinition;
+use deckhand::config::ImagePushedConfig;
+use deckhand::image_pushed::ImagePushed;
+use deckhand::outcome::ServiceResult;
+use deckhand_integration_tests::{Aws, DIGEST, Moto, REGISTRY, push_event, sample_event};
+use serde_json::{Value, json};
+
+struct World {
+    _moto: Moto,
+    aws: Aws,
+    function: ImagePushed<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns>,
+    queue: String,
+}
+
+/// A local AWS with clusters, a topic with a queue subscribed, and the function configured for them.
+async fn world(clusters: &[&str]) -> World {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let aws = Aws::new(&config);
+    for cluster in clusters {
+        aws.create_cluster(cluster).await;
+    }
+    let (topic, queue) = aws.topic_with_queue("deckhand").await;
+    let settings = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: topic };
+    World { function: ImagePushed::from_sdk(settings, &config), aws, queue, _moto: moto }
+}
+
+fn pinned() -> String {
+    format!("{REGISTRY}/shop/web@{DIGEST}")
+}
+
+/// The task definition with what a new revision may change blanked out.
+fn comparable(td: &TaskDefinition) -> TaskDefinition {
+    let mut td = td.clone();
+    td.task_definition_arn = None;
+    td.revision = 0;
+    td.registered_at = None;
+    td.registered_by = None;
+    td
+}
+
+#[tokio::test]
+async fn push_registers_a_pinned_revision_and_rolls_the_service() {
+    let w = world(&["prod"]).await;
+    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+
+    let outcome = w.function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
+
+    assert_eq!(outcome.services.len(), 1);
+    let ServiceResult::Deployed { task_definition, revision, deployment_id, controller, notified, .. } = &outcome.services[0].result else {
+        panic!("expected a deployment: {outcome:?}")
+    };
+    assert_eq!((*revision, *controller, *notified), (2, "ECS", true));
+    assert!(!deployment_id.is_empty());
+
+    // The service now runs the new revision.
+    let service = w.aws.service("prod", "web").await;
+    assert_eq!(service.task_definition.as_deref(), Some(task_definition.as_str()));
+    let breaker = service.deployment_configuration.unwrap().deployment_circuit_breaker.unwrap();
+    assert!(breaker.enable && breaker.rollback, "circuit breaker with rollback");
+
+    // The new revision pins the digest, records the tag, and changes nothing else.
+    let before = w.aws.task_definition(&old).await;
+    let after = w.aws.task_definition(task_definition).await;
+    let web = &after.container_definitions()[0];
+    assert_eq!(web.image.as_deref(), Some(pinned().as_str()));
+    assert_eq!(web.docker_labels.as_ref().unwrap().get("deckhand.image-tag").map(String::as_str), Some("v1.4.2"));
+    let mut expected = comparable(&before);
+    let expected_web = &mut expected.container_definitions.as_mut().unwrap()[0];
+    expected_web.image = Some(pinned());
+    expected_web.docker_labels.as_mut().unwrap().insert("deckhand.image-tag".into(), "v1.4.2".into());
+    assert_eq!(comparable(&after), expected);
+
+    // The notification reached the queue subscribed to the topic.
+    let messages = w.aws.drain(&w.queue).await;
+    assert_eq!(messages.len(), 1);
+    let envelope = &messages[0];
+    assert_eq!(envelope["Subject"], "Deploying shop/web:v1.4.2 to prod/web (rev 2)");
+    assert_eq!(envelope["MessageAttributes"]["event"]["Value"], "image.deployed");
+    assert_eq!(envelope["MessageAttributes"]["cluster"]["Value"], "prod");
+    assert_eq!(envelope["MessageAttributes"]["service"]["Value"], "web");
+    assert_eq!(envelope["MessageAttributes"]["severity"]["Value"], "info");
+    let document: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(document["details"]["task_definition"], json!(task_definition));
+    assert_eq!(document["details"]["deployment_id"], json!(deployment_id));
+    let text = document["text"].as_str().unwrap();
+    assert!(text.contains("prod/web") && text.contains(&format!("{REGISTRY}/shop/web:v1.4.1")) && text.contains(&pinned()), "{text}");
+    assert!(!envelope.to_string().contains("hunter2"), "environment values never appear in notifications");
+}
+
+#[tokio::test]
+async fn duplicate_delivery_adds_nothing() {
+    let w = world(&["prod"]).await;
+    let old = w.aws.register_web_task_definition("web", "latest").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "latest")], false).await;
+    let event = push_event("shop/web", Some("latest"), DIGEST);
+
+    w.function.handle(event.clone()).await.unwrap();
+    let running = w.aws.service("prod", "web").await.task_definition;
+    let again = w.function.handle(event.clone()).await.unwrap();
+
+    assert!(matches!(&again.services[0].result, ServiceResult::Unchanged { reason } if reason.contains("already runs")), "{again:?}");
+    assert_eq!(w.aws.revisions("web").await.len(), 2, "one revision for two deliveries");
+    assert_eq!(w.aws.service("prod", "web").await.task_definition, running);
+    assert_eq!(w.aws.drain(&w.queue).await.len(), 1, "one notification for two deliveries");
+
+    // The same digest pushed under another tag (one event per tag) is the same image: unchanged.
+    let other_tag = push_event("shop/web", Some("latest"), DIGEST);
+    assert!(matches!(w.function.handle(other_tag).await.unwrap().services[0].result, ServiceResult::Unchanged { .. }));
+}
+
+#[tokio::test]
+async fn codedeploy_service_gets_a_blue_green_deployment_once() {
+    let w = world(&["prod"]).await;
+    w.aws.create_codedeploy_group("shop", "web-bg").await;
+    let old = w.aws.register_web_task_definition("web", "release-41").await;
+    let tags = [("deckhand:track", "release-*"), ("deckhand:codedeploy-app", "shop"), ("deckhand:codedeploy-group", "web-bg")];
+    w.aws.create_service("prod", "web", &old, &tags, true).await;
+    let event = push_event("shop/web", Some("release-42"), DIGEST);
+
+    let outcome = w.function.handle(event.clone()).await.unwrap();
+
+    let ServiceResult::Deployed { task_definition, deployment_id, controller, .. } = &outcome.services[0].result else { panic!("{outcome:?}") };
+    assert_eq!(*controller, "CODE_DEPLOY");
+    assert_eq!(w.aws.deployments("shop", "web-bg").await, [deployment_id.clone()]);
+    let deployment = w.aws.codedeploy.get_deployment().deployment_id(deployment_id).send().await.unwrap().deployment_info.unwrap();
+    let appspec: Value = serde_json::from_str(&deployment.revision.unwrap().app_spec_content.unwrap().content.unwrap()).unwrap();
+    let properties = &appspec["Resources"][0]["TargetService"]["Properties"];
+    assert_eq!(properties["TaskDefinition"], json!(task_definition));
+    assert_eq!(properties["LoadBalancerInfo"], json!({"ContainerName": "web", "ContainerPort": 8080}));
+    assert_eq!(w.aws.task_definition(task_definition).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
+    // CodeDeploy, not Deckhand, moves the service to the new revision.
+    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(old.as_str()));
+
+    let again = w.function.handle(event).await.unwrap();
+    assert!(matches!(&again.services[0].result, ServiceResult::Unchanged { reason } if reason.contains(deployment_id)), "{again:?}");
+    assert_eq!(w.aws.deployments("shop", "web-bg").await.len(), 1, "still one deployment");
+    assert_eq!(w.aws.revisions("web").await.len(), 2, "still one new revision");
+}
+
+#[tokio::test]
+async fn one_push_deploys_opted_in_services_in_two_clusters() {
+    let w = world(&["prod", "staging"]).await;
+    let td = w.aws.register_web_task_definition("web", "v1").await;
+    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "prefix:v")], false).await;
+    w.aws.create_service("staging", "web", &td, &[("deckhand:track", "v2")], false).await;
+    w.aws.create_service("staging", "legacy", &td, &[], false).await; // not opted in
+
+    let outcome = w.function.handle(push_event("shop/web", Some("v2"), DIGEST)).await.unwrap();
+
+    let deployed: Vec<_> = outcome.services.iter().filter(|s| matches!(s.result, ServiceResult::Deployed { .. })).map(|s| s.cluster.as_str()).collect();
+    assert_eq!(deployed, ["prod", "staging"]);
+    let prod = w.aws.service("prod", "web").await.task_definition.unwrap();
+    let staging = w.aws.service("staging", "web").await.task_definition.unwrap();
+    assert_eq!(prod, staging, "services sharing a task definition share the new revision");
+    assert_eq!(w.aws.task_definition(&prod).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
+    assert_eq!(w.aws.service("staging", "legacy").await.task_definition.as_deref(), Some(td.as_str()), "not opted in: untouched");
+    assert_eq!(w.aws.revisions("web").await.len(), 2);
+    assert_eq!(w.aws.drain(&w.queue).await.len(), 2, "one notification per service");
+}
+
+#[tokio::test]
+async fn events_that_are_not_ours_change_nothing() {
+    let w = world(&["prod"]).await;
+    let td = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "semver:^1.4")], false).await;
+    let mut failed_push = push_event("shop/web", Some("v1.4.2"), DIGEST);
+    failed_push["detail"]["result"] = json!("FAILURE");
+
+    let cases = [
+        ("delete", sample_event("ecr-delete.json"), "DELETE"),
+        ("failed push", failed_push, "FAILURE"),
+        ("untagged push", sample_event("ecr-push-untagged.json"), "untagged"),
+        ("other repository", push_event("shop/api", Some("v1.4.2"), DIGEST), "no container uses"),
+        ("untracked tag", push_event("shop/web", Some("v2.0.0"), DIGEST), "does not satisfy"),
+    ];
+    for (name, event, reason) in cases {
+        let outcome = w.function.handle(event).await.unwrap();
+        let explained = outcome.ignored.as_deref().is_some_and(|r| r.contains(reason))
+            || outcome.services.iter().any(|s| matches!(&s.result, ServiceResult::Ignored { reason: r } if r.contains(reason)));
+        assert!(outcome.ignored.is_some() && explained, "{name}: {outcome:?}");
+    }
+    assert_eq!(w.aws.revisions("web").await, [td.clone()]);
+    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
+    assert!(w.aws.drain(&w.queue).await.is_empty());
+}
+
+#[tokio::test]
+async fn malformed_events_are_errors_that_change_nothing() {
+    let w = world(&["prod"]).await;
+    let td = w.aws.register_web_task_definition("web", "latest").await;
+    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "latest")], false).await;
+    let good = push_event("shop/web", Some("latest"), DIGEST);
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut event = good.clone();
+    event.as_object_mut().unwrap().remove("detail");
+    cases.push((event, "`detail`"));
+    let mut event = good.clone();
+    event["detail"].as_object_mut().unwrap().remove("repository-name");
+    cases.push((event, "`detail.repository-name`"));
+    let mut event = good.clone();
+    event["detail"].as_object_mut().unwrap().remove("image-digest");
+    cases.push((event, "`detail.image-digest`"));
+    let mut event = good.clone();
+    event["detail-type"] = json!("ECR Image Scan");
+    cases.push((event, "`detail-type`"));
+    cases.push((json!(null), "JSON object"));
+
+    for (event, field) in cases {
+        let err = w.function.handle(event).await.unwrap_err().to_string();
+        assert!(err.contains(field), "{err} should name {field}");
+    }
+    assert_eq!(w.aws.revisions("web").await, [td.clone()]);
+    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
+    assert!(w.aws.drain(&w.queue).await.is_empty());
+}
