@@ -27,10 +27,7 @@ impl ImagePushedConfig {
 
     /// Reads through `lookup` so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            clusters: cluster_list(&lookup)?,
-            notify_topic_arn: topic_arn(&lookup)?,
-        })
+        Ok(Self { clusters: cluster_list(&lookup)?, notify_topic_arn: topic_arn(&lookup)? })
     }
 }
 

@@ -3,7 +3,9 @@
 use crate::aws::codedeploy::SdkCodeDeploy;
 use crate::aws::ecs::SdkEcs;
 use crate::aws::sns::SdkSns;
-use crate::aws::{BlueGreenRequest, CodeDeployments, Controller, EcsServices, Notifier, Registered, Service, TaskDefinition, TaskDefinitions};
+use crate::aws::{
+    BlueGreenRequest, CodeDeployments, Controller, EcsServices, Notifier, Registered, Service, TaskDefinition, TaskDefinitions,
+};
 use crate::config::ImagePushedConfig;
 use crate::error::HandlerError;
 use crate::event::ecr::{self, ImageAction};
@@ -65,21 +67,31 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePus
                 Ok(services) => services,
                 Err(err) => {
                     warn!(cluster, error = %err, "cannot list services");
-                    outcome.services.push(ServiceOutcome { cluster: cluster.clone(), service: "*".into(), result: ServiceResult::Failed { error: err.to_string() } });
+                    outcome.services.push(ServiceOutcome {
+                        cluster: cluster.clone(),
+                        service: "*".into(),
+                        result: ServiceResult::Failed { error: err.to_string() },
+                    });
                     continue;
                 }
             };
             for service in services {
                 let result = self.roll_out(&push, &service, &mut memo).await;
-                info!(cluster = service.cluster_name(), service = service.name, result = ?result, "service handled");
+                info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
                 outcome.services.push(ServiceOutcome { cluster: service.cluster_name().to_owned(), service: service.name.clone(), result });
             }
         }
         if outcome.services.iter().all(|s| matches!(s.result, ServiceResult::Ignored { .. })) {
-            let reason = format!("no service in {} tracks {}:{}", self.config.clusters.join(", "), push.repository, push.tag.as_deref().unwrap_or("(untagged)"));
+            let reason = format!(
+                "no service in {} tracks {}:{}",
+                self.config.clusters.join(", "),
+                push.repository,
+                push.tag.as_deref().unwrap_or("(untagged)")
+            );
             outcome.ignored = Some(reason);
         }
-        let failures: Vec<String> = outcome.failures().map(|s| format!("{}/{}: {}", s.cluster, s.service, failed_reason(&s.result))).collect();
+        let failures: Vec<String> =
+            outcome.failures().map(|s| format!("{}/{}: {}", s.cluster, s.service, failed_reason(&s.result))).collect();
         if !failures.is_empty() {
             warn!(outcome = %json!(outcome), "incomplete");
             return Err(HandlerError::Incomplete { failed: failures.len(), total: outcome.services.len(), summary: failures.join("; ") });
@@ -122,7 +134,9 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePus
         let current = self.describe(&service.task_definition, memo).await?;
         let updates = match rollout::decide(push, &current.containers, only_container) {
             Decision::Ignore(reason) => return ignored(reason),
-            Decision::Unchanged => return Ok(unchanged(format!("already runs {} (revision {})", short_digest(&push.digest), current.revision))),
+            Decision::Unchanged => {
+                return Ok(unchanged(format!("already runs {} (revision {})", short_digest(&push.digest), current.revision)));
+            }
             Decision::Update(updates) => updates,
         };
         match service.controller {
@@ -133,18 +147,22 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePus
                 Ok(Step::Deployed { registered, deployment_id, updates })
             }
             Controller::CodeDeploy => {
-                let (Some(application), Some(group)) = (service.tags.get(tags::CODEDEPLOY_APP), service.tags.get(tags::CODEDEPLOY_GROUP)) else {
-                    return ignored(format!("deployment controller CODE_DEPLOY needs tags {} and {}", tags::CODEDEPLOY_APP, tags::CODEDEPLOY_GROUP));
+                let (Some(application), Some(group)) = (service.tags.get(tags::CODEDEPLOY_APP), service.tags.get(tags::CODEDEPLOY_GROUP))
+                else {
+                    return ignored(format!(
+                        "deployment controller CODE_DEPLOY needs tags {} and {}",
+                        tags::CODEDEPLOY_APP,
+                        tags::CODEDEPLOY_GROUP
+                    ));
                 };
                 let Some(load_balancer) = service.load_balancers.first() else {
                     return ignored("deployment controller CODE_DEPLOY needs a load balancer on the service".into());
                 };
-                if let Some(active) = self.codedeploy.active_deployment(application, group).await? {
-                    if let Some(arn) = &active.task_definition {
-                        let deploying = self.describe(arn, memo).await?;
-                        if rollout::decide(push, &deploying.containers, only_container) == Decision::Unchanged {
-                            return Ok(unchanged(format!("already deploying {} in CodeDeploy deployment {}", short_digest(&push.digest), active.id)));
-                        }
+                let active = self.codedeploy.active_deployment(application, group).await?;
+                if let Some((id, arn)) = active.as_ref().and_then(|a| Some((&a.id, a.task_definition.as_ref()?))) {
+                    let deploying = self.describe(arn, memo).await?;
+                    if rollout::decide(push, &deploying.containers, only_container) == Decision::Unchanged {
+                        return Ok(unchanged(format!("already deploying {} in CodeDeploy deployment {id}", short_digest(&push.digest))));
                     }
                 }
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
@@ -171,7 +189,13 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePus
         Ok(described)
     }
 
-    async fn register(&self, source: &TaskDefinition, updates: Vec<ImageUpdate>, push: &ImageAction, memo: &mut Memo) -> Result<Registered, HandlerError> {
+    async fn register(
+        &self,
+        source: &TaskDefinition,
+        updates: Vec<ImageUpdate>,
+        push: &ImageAction,
+        memo: &mut Memo,
+    ) -> Result<Registered, HandlerError> {
         let key = (source.arn.clone(), updates);
         if let Some(known) = memo.registered.get(&key) {
             return Ok(known.clone());
@@ -199,7 +223,13 @@ fn short_digest(digest: &str) -> &str {
     &digest[..end]
 }
 
-fn deployed_notification(push: &ImageAction, service: &Service, registered: &Registered, deployment_id: &str, updates: &[ImageUpdate]) -> Notification {
+fn deployed_notification(
+    push: &ImageAction,
+    service: &Service,
+    registered: &Registered,
+    deployment_id: &str,
+    updates: &[ImageUpdate],
+) -> Notification {
     let cluster = service.cluster_name();
     let tag = push.tag.as_deref().unwrap_or("(untagged)");
     let how = match service.controller {

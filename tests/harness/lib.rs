@@ -69,7 +69,8 @@ pub fn workspace_root() -> PathBuf {
 /// A sample event from `events/`.
 pub fn sample_event(name: &str) -> Value {
     let path = workspace_root().join("events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).expect("sample events are JSON")
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .expect("sample events are JSON")
 }
 
 /// An ECR push event for `repository:tag` with `digest`.
@@ -144,13 +145,25 @@ impl Aws {
             .memory(256)
             .port_mappings(PortMapping::builder().container_port(8080).build())
             .environment(KeyValuePair::builder().name("DATABASE_PASSWORD").value("hunter2-not-for-logs").build())
-            .secrets(Secret::builder().name("API_TOKEN").value_from("arn:aws:ssm:us-east-1:123456789012:parameter/web/token").build().unwrap())
+            .secrets(
+                Secret::builder().name("API_TOKEN").value_from("arn:aws:ssm:us-east-1:123456789012:parameter/web/token").build().unwrap(),
+            )
             .log_configuration(
-                LogConfiguration::builder().log_driver(LogDriver::Awslogs).options("awslogs-group", "/ecs/web").options("awslogs-region", REGION).build().unwrap(),
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", "/ecs/web")
+                    .options("awslogs-region", REGION)
+                    .build()
+                    .unwrap(),
             )
             .docker_labels("team", "shop")
             .build();
-        let sidecar = ContainerDefinition::builder().name("otel").image("public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0").essential(false).memory(64).build();
+        let sidecar = ContainerDefinition::builder()
+            .name("otel")
+            .image("public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0")
+            .essential(false)
+            .memory(64)
+            .build();
         self.ecs
             .register_task_definition()
             .family(family)
@@ -174,7 +187,14 @@ impl Aws {
     }
 
     /// A service with the given tags; `code_deploy` selects the CODE_DEPLOY controller (with a load balancer).
-    pub async fn create_service(&self, cluster: &str, name: &str, task_definition: &str, tags: &[(&str, &str)], code_deploy: bool) -> String {
+    pub async fn create_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: &str,
+        tags: &[(&str, &str)],
+        code_deploy: bool,
+    ) -> String {
         let mut request = self.ecs.create_service().cluster(cluster).service_name(name).task_definition(task_definition).desired_count(2);
         for (key, value) in tags {
             request = request.tags(Tag::builder().key(*key).value(*value).build());
@@ -184,7 +204,9 @@ impl Aws {
                 .deployment_controller(DeploymentController::builder().r#type(DeploymentControllerType::CodeDeploy).build().unwrap())
                 .load_balancers(
                     LoadBalancer::builder()
-                        .target_group_arn(format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{name}-blue/0123456789abcdef"))
+                        .target_group_arn(format!(
+                            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{name}-blue/0123456789abcdef"
+                        ))
                         .container_name("web")
                         .container_port(8080)
                         .build(),
@@ -194,7 +216,13 @@ impl Aws {
     }
 
     pub async fn create_codedeploy_group(&self, application: &str, group: &str) {
-        self.codedeploy.create_application().application_name(application).compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Ecs).send().await.unwrap();
+        self.codedeploy
+            .create_application()
+            .application_name(application)
+            .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Ecs)
+            .send()
+            .await
+            .unwrap();
         self.codedeploy
             .create_deployment_group()
             .application_name(application)

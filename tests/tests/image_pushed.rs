@@ -123,9 +123,11 @@ async fn codedeploy_service_gets_a_blue_green_deployment_once() {
 
     let outcome = w.function.handle(event.clone()).await.unwrap();
 
-    let ServiceResult::Deployed { task_definition, deployment_id, controller, .. } = &outcome.services[0].result else { panic!("{outcome:?}") };
+    let ServiceResult::Deployed { task_definition, deployment_id, controller, .. } = &outcome.services[0].result else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(*controller, "CODE_DEPLOY");
-    assert_eq!(w.aws.deployments("shop", "web-bg").await, [deployment_id.clone()]);
+    assert_eq!(w.aws.deployments("shop", "web-bg").await, [deployment_id.as_str()]);
     let deployment = w.aws.codedeploy.get_deployment().deployment_id(deployment_id).send().await.unwrap().deployment_info.unwrap();
     let appspec: Value = serde_json::from_str(&deployment.revision.unwrap().app_spec_content.unwrap().content.unwrap()).unwrap();
     let properties = &appspec["Resources"][0]["TargetService"]["Properties"];
@@ -151,7 +153,8 @@ async fn one_push_deploys_opted_in_services_in_two_clusters() {
 
     let outcome = w.function.handle(push_event("shop/web", Some("v2"), DIGEST)).await.unwrap();
 
-    let deployed: Vec<_> = outcome.services.iter().filter(|s| matches!(s.result, ServiceResult::Deployed { .. })).map(|s| s.cluster.as_str()).collect();
+    let deployed: Vec<_> =
+        outcome.services.iter().filter(|s| matches!(s.result, ServiceResult::Deployed { .. })).map(|s| s.cluster.as_str()).collect();
     assert_eq!(deployed, ["prod", "staging"]);
     let prod = w.aws.service("prod", "web").await.task_definition.unwrap();
     let staging = w.aws.service("staging", "web").await.task_definition.unwrap();
@@ -183,7 +186,7 @@ async fn events_that_are_not_ours_change_nothing() {
             || outcome.services.iter().any(|s| matches!(&s.result, ServiceResult::Ignored { reason: r } if r.contains(reason)));
         assert!(outcome.ignored.is_some() && explained, "{name}: {outcome:?}");
     }
-    assert_eq!(w.aws.revisions("web").await, [td.clone()]);
+    assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
     assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
     assert!(w.aws.drain(&w.queue).await.is_empty());
 }
@@ -213,7 +216,7 @@ async fn malformed_events_are_errors_that_change_nothing() {
         let err = w.function.handle(event).await.unwrap_err().to_string();
         assert!(err.contains(field), "{err} should name {field}");
     }
-    assert_eq!(w.aws.revisions("web").await, [td.clone()]);
+    assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
     assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
     assert!(w.aws.drain(&w.queue).await.is_empty());
 }

@@ -20,7 +20,13 @@ impl SdkCodeDeploy {
 
 /// The statuses of a deployment that has not ended.
 fn active_statuses() -> Vec<DeploymentStatus> {
-    vec![DeploymentStatus::Created, DeploymentStatus::Queued, DeploymentStatus::InProgress, DeploymentStatus::Baking, DeploymentStatus::Ready]
+    vec![
+        DeploymentStatus::Created,
+        DeploymentStatus::Queued,
+        DeploymentStatus::InProgress,
+        DeploymentStatus::Baking,
+        DeploymentStatus::Ready,
+    ]
 }
 
 /// The AppSpec of an ECS blue/green deployment.
@@ -81,6 +87,8 @@ impl CodeDeployments for SdkCodeDeploy {
             .send()
             .await
             .map_err(|err| aws_error("codedeploy:CreateDeployment", err))?;
-        output.deployment_id.ok_or(HandlerError::Aws { operation: "codedeploy:CreateDeployment", message: "the response names no deployment".into() })
+        output
+            .deployment_id
+            .ok_or(HandlerError::Aws { operation: "codedeploy:CreateDeployment", message: "the response names no deployment".into() })
     }
 }

@@ -6,9 +6,7 @@ use crate::rollout::{Container, IMAGE_TAG_LABEL, ImageUpdate};
 use crate::tags;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
-use aws_sdk_ecs::types::{
-    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentControllerType, ServiceField, TaskDefinitionField,
-};
+use aws_sdk_ecs::types::{DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentControllerType, ServiceField, TaskDefinitionField};
 
 #[derive(Debug, Clone)]
 pub struct SdkEcs {
@@ -84,12 +82,8 @@ impl EcsServices for SdkEcs {
 }
 
 fn service_from_sdk(service: aws_sdk_ecs::types::Service) -> Option<Service> {
-    let tags: std::collections::BTreeMap<String, String> = service
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default())))
-        .collect();
+    let tags: std::collections::BTreeMap<String, String> =
+        service.tags.unwrap_or_default().into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect();
     if !tags.contains_key(tags::TRACK) {
         return None;
     }
@@ -139,7 +133,8 @@ impl TaskDefinitions for SdkEcs {
             .await
             .map_err(|err| aws_error("ecs:RegisterTaskDefinition", err))?;
         let registered = output.task_definition.and_then(|td| Some(Registered { arn: td.task_definition_arn?, revision: td.revision }));
-        registered.ok_or(HandlerError::Aws { operation: "ecs:RegisterTaskDefinition", message: "the response names no task definition".into() })
+        registered
+            .ok_or(HandlerError::Aws { operation: "ecs:RegisterTaskDefinition", message: "the response names no task definition".into() })
     }
 }
 
@@ -186,7 +181,8 @@ pub fn revised_copy(
         })
         .collect();
     // Tags with the reserved `aws:` prefix (e.g. CloudFormation's) cannot be set by callers.
-    let tags: Vec<_> = source.tags.iter().filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:"))).cloned().collect();
+    let tags: Vec<_> =
+        source.tags.iter().filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:"))).cloned().collect();
     request
         .set_family(td.family.clone())
         .set_task_role_arn(td.task_role_arn.clone())
@@ -205,4 +201,133 @@ pub fn revised_copy(
         .set_ephemeral_storage(td.ephemeral_storage.clone())
         .set_runtime_platform(td.runtime_platform.clone())
         .set_enable_fault_injection(td.enable_fault_injection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::config::{BehaviorVersion, Region};
+    use aws_sdk_ecs::types::{
+        Compatibility, ContainerDefinition, CpuArchitecture, EphemeralStorage, HealthCheck, IpcMode, KeyValuePair, LogConfiguration,
+        LogDriver, NetworkMode, OsFamily, PidMode, ProxyConfiguration, RuntimePlatform, Secret, Tag, TaskDefinitionPlacementConstraint,
+        TaskDefinitionPlacementConstraintType, Volume,
+    };
+
+    const OLD: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:v1";
+    const NEW: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web@sha256:2222";
+
+    /// A client that is never sent anything: only its request builders are used.
+    fn offline_client() -> Client {
+        Client::from_conf(
+            aws_sdk_ecs::Config::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build(),
+        )
+    }
+
+    fn container(name: &str, image: &str) -> ContainerDefinition {
+        ContainerDefinition::builder()
+            .name(name)
+            .image(image)
+            .essential(true)
+            .environment(KeyValuePair::builder().name("MODE").value("prod").build())
+            .secrets(
+                Secret::builder()
+                    .name("DB_PASSWORD")
+                    .value_from("arn:aws:secretsmanager:us-east-1:123456789012:secret:db")
+                    .build()
+                    .unwrap(),
+            )
+            .log_configuration(
+                LogConfiguration::builder().log_driver(LogDriver::Awslogs).options("awslogs-group", "/ecs/web").build().unwrap(),
+            )
+            .health_check(HealthCheck::builder().command("CMD-SHELL").command("curl -f localhost/health").build().unwrap())
+            .docker_labels("team", "shop")
+            .build()
+    }
+
+    fn source() -> TaskDefinition {
+        let document = aws_sdk_ecs::types::TaskDefinition::builder()
+            .task_definition_arn("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7")
+            .revision(7)
+            .family("web")
+            .task_role_arn("arn:aws:iam::123456789012:role/web-task")
+            .execution_role_arn("arn:aws:iam::123456789012:role/web-exec")
+            .network_mode(NetworkMode::Awsvpc)
+            .container_definitions(container("web", OLD))
+            .container_definitions(container("envoy", "public.ecr.aws/appmesh/aws-appmesh-envoy:v1"))
+            .volumes(Volume::builder().name("data").build())
+            .placement_constraints(
+                TaskDefinitionPlacementConstraint::builder()
+                    .r#type(TaskDefinitionPlacementConstraintType::MemberOf)
+                    .expression("attribute:ecs.os-type == linux")
+                    .build(),
+            )
+            .requires_compatibilities(Compatibility::Fargate)
+            .compatibilities(Compatibility::Ec2)
+            .cpu("256")
+            .memory("512")
+            .pid_mode(PidMode::Task)
+            .ipc_mode(IpcMode::None)
+            .proxy_configuration(ProxyConfiguration::builder().container_name("envoy").build().unwrap())
+            .ephemeral_storage(EphemeralStorage::builder().size_in_gib(30).build())
+            .runtime_platform(
+                RuntimePlatform::builder().cpu_architecture(CpuArchitecture::Arm64).operating_system_family(OsFamily::Linux).build(),
+            )
+            .enable_fault_injection(true)
+            .build();
+        let tags = vec![
+            Tag::builder().key("team").value("shop").build(),
+            Tag::builder().key("aws:cloudformation:stack-name").value("web").build(),
+        ];
+        task_definition_from_sdk(document, tags)
+    }
+
+    fn update() -> ImageUpdate {
+        ImageUpdate { container: "web".into(), from: OLD.into(), to: NEW.into() }
+    }
+
+    #[test]
+    fn copy_carries_every_field_and_changes_only_the_image() {
+        let source = source();
+        let td = &source.document;
+        let request = revised_copy(offline_client().register_task_definition(), &source, &[update()], Some("v2"));
+        let input = request.as_input();
+        assert_eq!(input.get_family(), &td.family);
+        assert_eq!(input.get_task_role_arn(), &td.task_role_arn);
+        assert_eq!(input.get_execution_role_arn(), &td.execution_role_arn);
+        assert_eq!(input.get_network_mode(), &td.network_mode);
+        assert_eq!(input.get_volumes(), &td.volumes);
+        assert_eq!(input.get_placement_constraints(), &td.placement_constraints);
+        assert_eq!(input.get_requires_compatibilities(), &td.requires_compatibilities);
+        assert_eq!((input.get_cpu(), input.get_memory()), (&td.cpu, &td.memory));
+        assert_eq!((input.get_pid_mode(), input.get_ipc_mode()), (&td.pid_mode, &td.ipc_mode));
+        assert_eq!(input.get_proxy_configuration(), &td.proxy_configuration);
+        assert_eq!(input.get_ephemeral_storage(), &td.ephemeral_storage);
+        assert_eq!(input.get_runtime_platform(), &td.runtime_platform);
+        assert_eq!(input.get_enable_fault_injection(), &Some(true));
+
+        let containers = input.get_container_definitions().as_ref().unwrap();
+        assert_eq!(containers.len(), 2);
+        let mut expected_web = td.container_definitions()[0].clone();
+        expected_web.image = Some(NEW.into());
+        expected_web.docker_labels.as_mut().unwrap().insert(IMAGE_TAG_LABEL.into(), "v2".into());
+        assert_eq!(containers[0], expected_web, "only the image and the tag label change");
+        assert_eq!(containers[1], td.container_definitions()[1], "other containers are untouched");
+
+        let tags: Vec<_> = input.get_tags().as_ref().unwrap().iter().map(|t| t.key().unwrap()).collect();
+        assert_eq!(tags, ["team"], "reserved aws: tags are not copied");
+    }
+
+    #[test]
+    fn untagged_push_drops_a_stale_tag_label() {
+        let mut source = source();
+        source.document.container_definitions.as_mut().unwrap()[0]
+            .docker_labels
+            .as_mut()
+            .unwrap()
+            .insert(IMAGE_TAG_LABEL.into(), "v1".into());
+        let request = revised_copy(offline_client().register_task_definition(), &source, &[update()], None);
+        let web = &request.as_input().get_container_definitions().as_ref().unwrap()[0];
+        assert_eq!(web.docker_labels.as_ref().unwrap().get(IMAGE_TAG_LABEL), None);
+        assert_eq!(web.image.as_deref(), Some(NEW));
+    }
 }

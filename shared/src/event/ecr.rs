@@ -125,15 +125,39 @@ mod tests {
 
     #[test]
     fn malformed_events_name_the_field() {
-        let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
-            (Box::new(|e| { e.as_object_mut().unwrap().remove("detail"); }), "field `detail`"),
-            (Box::new(|e| { e["detail"].as_object_mut().unwrap().remove("repository-name"); }), "field `detail.repository-name`"),
-            (Box::new(|e| { e["detail"].as_object_mut().unwrap().remove("image-digest"); }), "field `detail.image-digest`"),
+        type Mutation = Box<dyn FnOnce(&mut Value)>;
+        let cases: Vec<(Mutation, &str)> = vec![
+            (
+                Box::new(|e| {
+                    e.as_object_mut().unwrap().remove("detail");
+                }),
+                "field `detail`",
+            ),
+            (
+                Box::new(|e| {
+                    e["detail"].as_object_mut().unwrap().remove("repository-name");
+                }),
+                "field `detail.repository-name`",
+            ),
+            (
+                Box::new(|e| {
+                    e["detail"].as_object_mut().unwrap().remove("image-digest");
+                }),
+                "field `detail.image-digest`",
+            ),
             (Box::new(|e| e["detail"]["image-digest"] = json!("latest")), "field `detail.image-digest`: expected an image digest"),
             (Box::new(|e| e["detail"]["image-tag"] = json!(7)), "field `detail.image-tag`"),
-            (Box::new(|e| e["detail-type"] = json!("ECR Image Scan")), "field `detail-type`: expected \"ECR Image Action\", got \"ECR Image Scan\""),
+            (
+                Box::new(|e| e["detail-type"] = json!("ECR Image Scan")),
+                "field `detail-type`: expected \"ECR Image Action\", got \"ECR Image Scan\"",
+            ),
             (Box::new(|e| e["source"] = json!("aws.s3")), "field `source`"),
-            (Box::new(|e| { e.as_object_mut().unwrap().remove("account"); }), "field `account`"),
+            (
+                Box::new(|e| {
+                    e.as_object_mut().unwrap().remove("account");
+                }),
+                "field `account`",
+            ),
             (Box::new(|e| e["detail"] = json!([])), "field `detail`: expected an object"),
             (Box::new(|e| *e = json!("hello")), "field `(event)`"),
         ];

@@ -119,7 +119,10 @@ mod tests {
             assert_eq!(ImageRef::parse(image).unwrap().to_string(), image);
         }
         let image = ImageRef::parse("localhost:5000/app:dev").unwrap();
-        assert_eq!((image.registry.as_deref(), image.repository.as_str(), image.tag.as_deref()), (Some("localhost:5000"), "app", Some("dev")));
+        assert_eq!(
+            (image.registry.as_deref(), image.repository.as_str(), image.tag.as_deref()),
+            (Some("localhost:5000"), "app", Some("dev"))
+        );
         let image = ImageRef::parse("team/app").unwrap();
         assert_eq!((image.registry, image.repository.as_str()), (None, "team/app"));
     }

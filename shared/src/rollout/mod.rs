@@ -73,13 +73,19 @@ pub fn decide(push: &ImageAction, containers: &[Container], only_container: Opti
             already_pinned += 1;
             continue;
         }
-        updates.push(ImageUpdate { container: container.name.clone(), from: container.image.clone(), to: image.pinned_to(&push.digest).to_string() });
+        updates.push(ImageUpdate {
+            container: container.name.clone(),
+            from: container.image.clone(),
+            to: image.pinned_to(&push.digest).to_string(),
+        });
     }
     match (updates.is_empty(), already_pinned) {
         (false, _) => Decision::Update(updates),
         (true, pinned) if pinned > 0 => Decision::Unchanged,
         (true, _) => Decision::Ignore(match only_container {
-            Some(only) if !containers.iter().any(|c| c.name == only) => format!("{} names `{only}`, which is not a container of the task definition", tags::CONTAINER),
+            Some(only) if !containers.iter().any(|c| c.name == only) => {
+                format!("{} names `{only}`, which is not a container of the task definition", tags::CONTAINER)
+            }
             Some(only) => format!("container `{only}` does not use {}", push_repository(push)),
             None => format!("no container uses {}", push_repository(push)),
         }),
@@ -129,10 +135,14 @@ mod tests {
     #[test]
     fn track_policy_gates_the_push() {
         assert_eq!(track_mismatch(&push(Some("v1.4.2")), &service_tags(&[(tags::TRACK, "semver:^1.4")])), None);
-        assert!(track_mismatch(&push(Some("v2.0.0")), &service_tags(&[(tags::TRACK, "semver:^1.4")])).unwrap().contains("does not satisfy"));
+        assert!(
+            track_mismatch(&push(Some("v2.0.0")), &service_tags(&[(tags::TRACK, "semver:^1.4")])).unwrap().contains("does not satisfy")
+        );
         assert!(track_mismatch(&push(None), &service_tags(&[(tags::TRACK, "latest")])).unwrap().contains("untagged"));
         assert!(track_mismatch(&push(Some("latest")), &service_tags(&[])).unwrap().contains("not opted in"));
-        assert!(track_mismatch(&push(Some("latest")), &service_tags(&[(tags::TRACK, "semver:??")])).unwrap().contains("invalid deckhand:track"));
+        assert!(
+            track_mismatch(&push(Some("latest")), &service_tags(&[(tags::TRACK, "semver:??")])).unwrap().contains("invalid deckhand:track")
+        );
     }
 
     #[test]
@@ -160,7 +170,9 @@ mod tests {
         let Decision::Update(updates) = decide(&push(Some("v1")), &containers, Some("worker")) else { panic!() };
         assert_eq!(updates.len(), 1);
         assert_eq!(updates[0].container, "worker");
-        assert!(matches!(decide(&push(Some("v1")), &containers, Some("db")), Decision::Ignore(reason) if reason.contains("not a container")));
+        assert!(
+            matches!(decide(&push(Some("v1")), &containers, Some("db")), Decision::Ignore(reason) if reason.contains("not a container"))
+        );
     }
 
     #[test]
@@ -185,7 +197,9 @@ mod tests {
     #[test]
     fn finds_the_task_definition_in_an_appspec() {
         let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7";
-        let json = format!(r#"{{"version":0.0,"Resources":[{{"TargetService":{{"Type":"AWS::ECS::Service","Properties":{{"TaskDefinition":"{arn}"}}}}}}]}}"#);
+        let json = format!(
+            r#"{{"version":0.0,"Resources":[{{"TargetService":{{"Type":"AWS::ECS::Service","Properties":{{"TaskDefinition":"{arn}"}}}}}}]}}"#
+        );
         assert_eq!(task_definition_in_appspec(&json), Some(arn));
         let yaml = format!("version: 0.0\nResources:\n  - TargetService:\n      Properties:\n        TaskDefinition: '{arn}'\n");
         assert_eq!(task_definition_in_appspec(&yaml), Some(arn));

@@ -35,9 +35,7 @@ impl TagPolicy {
             return Err(invalid("empty; expected a tag, a glob, prefix:P or semver:RANGE".into()));
         }
         if let Some(range) = value.strip_prefix("semver:") {
-            return VersionReq::parse(range.trim())
-                .map(TagPolicy::Semver)
-                .map_err(|err| invalid(format!("not a semver range: {err}")));
+            return VersionReq::parse(range.trim()).map(TagPolicy::Semver).map_err(|err| invalid(format!("not a semver range: {err}")));
         }
         let glob = if let Some(prefix) = value.strip_prefix("prefix:") {
             format!("{}*", globset::escape(prefix))
@@ -49,9 +47,7 @@ impl TagPolicy {
             return Ok(TagPolicy::Exact(value.to_owned()));
         };
         // Image tags have no path separators, so `*` may match any character.
-        Glob::new(&glob)
-            .map(|glob| TagPolicy::Glob(glob.compile_matcher()))
-            .map_err(|err| invalid(format!("not a glob: {err}")))
+        Glob::new(&glob).map(|glob| TagPolicy::Glob(glob.compile_matcher())).map_err(|err| invalid(format!("not a glob: {err}")))
     }
 
     pub fn matches(&self, tag: &str) -> bool {
