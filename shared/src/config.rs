@@ -31,7 +31,50 @@ impl ImagePushedConfig {
     }
 }
 
+/// Configuration of the `build-finished` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFinishedConfig {
+    pub notify_topic_arn: String,
+    /// Clusters to roll exported images out to; empty (`CLUSTERS` unset) means no rollout.
+    pub clusters: Vec<String>,
+    /// `NOTIFY_BUILD_STARTED=true`: a quiet message when a build starts.
+    pub notify_build_started: bool,
+}
+
+impl BuildFinishedConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            notify_topic_arn: topic_arn(&lookup)?,
+            clusters: optional_cluster_list(&lookup)?,
+            notify_build_started: flag(&lookup, NOTIFY_BUILD_STARTED)?,
+        })
+    }
+}
+
+/// Configuration of the `deploy-events` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployEventsConfig {
+    pub notify_topic_arn: String,
+    /// Only deployments in these clusters are reported; empty (`CLUSTERS` unset) means all.
+    pub clusters: Vec<String>,
+}
+
+impl DeployEventsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self { notify_topic_arn: topic_arn(&lookup)?, clusters: optional_cluster_list(&lookup)? })
+    }
+}
+
 const CLUSTERS: &str = "CLUSTERS";
+const NOTIFY_BUILD_STARTED: &str = "NOTIFY_BUILD_STARTED";
 const NOTIFY_TOPIC_ARN: &str = "NOTIFY_TOPIC_ARN";
 
 fn required(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, expected: &'static str) -> Result<String, ConfigError> {
@@ -56,6 +99,21 @@ fn cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>,
         return Err(ConfigError::Invalid { var: CLUSTERS, reason: "no cluster named".into() });
     }
     Ok(clusters)
+}
+
+fn optional_cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    match lookup(CLUSTERS) {
+        Some(value) if !value.trim().is_empty() => cluster_list(lookup),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn flag(lookup: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    match lookup(var).as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("" | "false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid { var, reason: format!("`{other}` is not true or false") }),
+    }
 }
 
 fn topic_arn(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
@@ -99,6 +157,22 @@ mod tests {
         assert!(err.to_string().contains("CLUSTERS"));
         let err = config(Some("prod"), Some("  ")).unwrap_err();
         assert!(err.to_string().contains("NOTIFY_TOPIC_ARN"), "{err}");
+    }
+
+    #[test]
+    fn build_and_deploy_configs_have_optional_clusters_and_flags() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |var: &str| pairs.iter().find(|(k, _)| *k == var).map(|(_, v)| v.to_string())
+        };
+        let cfg = BuildFinishedConfig::from_lookup(lookup(&[("NOTIFY_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!((cfg.clusters.len(), cfg.notify_build_started), (0, false));
+        let cfg =
+            BuildFinishedConfig::from_lookup(lookup(&[("NOTIFY_TOPIC_ARN", TOPIC), ("CLUSTERS", "a"), ("NOTIFY_BUILD_STARTED", "TRUE")]))
+                .unwrap();
+        assert_eq!((cfg.clusters, cfg.notify_build_started), (vec!["a".to_owned()], true));
+        let err = BuildFinishedConfig::from_lookup(lookup(&[("NOTIFY_TOPIC_ARN", TOPIC), ("NOTIFY_BUILD_STARTED", "maybe")])).unwrap_err();
+        assert!(err.to_string().contains("NOTIFY_BUILD_STARTED"), "{err}");
+        assert!(DeployEventsConfig::from_lookup(lookup(&[])).unwrap_err().to_string().contains("NOTIFY_TOPIC_ARN"));
     }
 
     #[test]

@@ -1,272 +1,34 @@
-//! ECR image pushed → digest-pinned task-definition revision → deployment → notification.
+//! `image-pushed`: ECR image pushed → digest-pinned task-definition revision → deployment → notification.
 
-use crate::aws::codedeploy::SdkCodeDeploy;
-use crate::aws::ecs::SdkEcs;
 use crate::aws::sns::SdkSns;
-use crate::aws::{
-    BlueGreenRequest, CodeDeployments, Controller, EcsServices, Notifier, Registered, Service, TaskDefinition, TaskDefinitions,
-};
 use crate::config::ImagePushedConfig;
+use crate::deployer::SdkDeployer;
 use crate::error::HandlerError;
-use crate::event::ecr::{self, ImageAction};
-use crate::notify::{Notification, Severity};
-use crate::outcome::{Outcome, ServiceOutcome, ServiceResult};
-use crate::rollout::{self, Decision, ImageUpdate};
-use crate::tags;
-use serde_json::{Value, json};
-use std::collections::HashMap;
-use tracing::{info, warn};
+use crate::event::ecr;
+use crate::outcome::Outcome;
+use serde_json::Value;
+use tracing::info;
 
 pub const FUNCTION: &str = "image-pushed";
 
-pub struct ImagePushed<E, C, N> {
-    config: ImagePushedConfig,
-    ecs: E,
-    codedeploy: C,
-    notifier: N,
+pub struct ImagePushed {
+    deployer: SdkDeployer,
 }
 
-impl ImagePushed<SdkEcs, SdkCodeDeploy, SdkSns> {
+impl ImagePushed {
     pub fn from_sdk(config: ImagePushedConfig, sdk: &aws_config::SdkConfig) -> Self {
-        let notifier = SdkSns::new(aws_sdk_sns::Client::new(sdk), config.notify_topic_arn.clone());
-        Self::new(config, SdkEcs::new(aws_sdk_ecs::Client::new(sdk)), SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)), notifier)
-    }
-}
-
-/// Per-event memo: services sharing a task definition get one new revision, not one each.
-#[derive(Default)]
-struct Memo {
-    described: HashMap<String, TaskDefinition>,
-    registered: HashMap<(String, Vec<ImageUpdate>), Registered>,
-}
-
-/// How one service's rollout ended, before it becomes part of the outcome.
-enum Step {
-    Done(ServiceResult),
-    Deployed { registered: Registered, deployment_id: String, updates: Vec<ImageUpdate> },
-}
-
-impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
-    pub fn new(config: ImagePushedConfig, ecs: E, codedeploy: C, notifier: N) -> Self {
-        Self { config, ecs, codedeploy, notifier }
+        let notifier = SdkSns::new(aws_sdk_sns::Client::new(sdk), config.notify_topic_arn);
+        Self { deployer: SdkDeployer::from_sdk(config.clusters, notifier, sdk) }
     }
 
     /// Handles one EventBridge event. Malformed events are errors that change nothing; events
-    /// that are not ours are ignored with the reason. When some services fail, the error lists
-    /// them so Lambda retries the event; the services already at the digest are then `unchanged`.
+    /// that are not ours are ignored with the reason.
     pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
         let push = ecr::decode(event)?;
         if let Some(reason) = push.not_a_successful_push() {
             info!(event_id = push.event_id, repository = push.repository, reason, "ignored");
             return Ok(Outcome::ignored(FUNCTION, push.event_id, reason));
         }
-        let mut outcome = Outcome { function: FUNCTION, event_id: push.event_id.clone(), ignored: None, services: Vec::new() };
-        let mut memo = Memo::default();
-        for cluster in &self.config.clusters {
-            let services = match self.ecs.opted_in_services(cluster).await {
-                Ok(services) => services,
-                Err(err) => {
-                    warn!(cluster, error = %err, "cannot list services");
-                    outcome.services.push(ServiceOutcome {
-                        cluster: cluster.clone(),
-                        service: "*".into(),
-                        result: ServiceResult::Failed { error: err.to_string() },
-                    });
-                    continue;
-                }
-            };
-            for service in services {
-                let result = self.roll_out(&push, &service, &mut memo).await;
-                info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
-                outcome.services.push(ServiceOutcome { cluster: service.cluster_name().to_owned(), service: service.name.clone(), result });
-            }
-        }
-        if outcome.services.iter().all(|s| matches!(s.result, ServiceResult::Ignored { .. })) {
-            let reason = format!(
-                "no service in {} tracks {}:{}",
-                self.config.clusters.join(", "),
-                push.repository,
-                push.tag.as_deref().unwrap_or("(untagged)")
-            );
-            outcome.ignored = Some(reason);
-        }
-        let failures: Vec<String> =
-            outcome.failures().map(|s| format!("{}/{}: {}", s.cluster, s.service, failed_reason(&s.result))).collect();
-        if !failures.is_empty() {
-            warn!(outcome = %json!(outcome), "incomplete");
-            return Err(HandlerError::Incomplete { failed: failures.len(), total: outcome.services.len(), summary: failures.join("; ") });
-        }
-        Ok(outcome)
-    }
-
-    async fn roll_out(&self, push: &ImageAction, service: &Service, memo: &mut Memo) -> ServiceResult {
-        match self.deploy(push, service, memo).await {
-            Ok(Step::Done(result)) => result,
-            Err(err) => ServiceResult::Failed { error: err.to_string() },
-            Ok(Step::Deployed { registered, deployment_id, updates }) => {
-                let notification = deployed_notification(push, service, &registered, &deployment_id, &updates);
-                let notified = match self.notifier.publish(&notification).await {
-                    Ok(_) => true,
-                    // The deployment stands; a retry would find it `unchanged` and not notify.
-                    Err(err) => {
-                        warn!(service = service.name, error = %err, "notification failed");
-                        false
-                    }
-                };
-                ServiceResult::Deployed {
-                    controller: service.controller.as_str(),
-                    task_definition: registered.arn,
-                    revision: registered.revision,
-                    deployment_id,
-                    images: updates,
-                    notified,
-                }
-            }
-        }
-    }
-
-    async fn deploy(&self, push: &ImageAction, service: &Service, memo: &mut Memo) -> Result<Step, HandlerError> {
-        let ignored = |reason: String| Ok(Step::Done(ServiceResult::Ignored { reason }));
-        if let Some(reason) = rollout::track_mismatch(push, &service.tags) {
-            return ignored(reason);
-        }
-        let only_container = service.tags.get(tags::CONTAINER).map(String::as_str);
-        let current = self.describe(&service.task_definition, memo).await?;
-        let updates = match rollout::decide(push, &current.containers, only_container) {
-            Decision::Ignore(reason) => return ignored(reason),
-            Decision::Unchanged => {
-                return Ok(unchanged(format!("already runs {} (revision {})", short_digest(&push.digest), current.revision)));
-            }
-            Decision::Update(updates) => updates,
-        };
-        match service.controller {
-            Controller::External => ignored("deployment controller EXTERNAL: deployments are not Deckhand's".into()),
-            Controller::Ecs => {
-                let registered = self.register(&current, updates.clone(), push, memo).await?;
-                let deployment_id = self.ecs.roll_out(service, &registered.arn).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates })
-            }
-            Controller::CodeDeploy => {
-                let (Some(application), Some(group)) = (service.tags.get(tags::CODEDEPLOY_APP), service.tags.get(tags::CODEDEPLOY_GROUP))
-                else {
-                    return ignored(format!(
-                        "deployment controller CODE_DEPLOY needs tags {} and {}",
-                        tags::CODEDEPLOY_APP,
-                        tags::CODEDEPLOY_GROUP
-                    ));
-                };
-                let Some(load_balancer) = service.load_balancers.first() else {
-                    return ignored("deployment controller CODE_DEPLOY needs a load balancer on the service".into());
-                };
-                let active = self.codedeploy.active_deployment(application, group).await?;
-                if let Some((id, arn)) = active.as_ref().and_then(|a| Some((&a.id, a.task_definition.as_ref()?))) {
-                    let deploying = self.describe(arn, memo).await?;
-                    if rollout::decide(push, &deploying.containers, only_container) == Decision::Unchanged {
-                        return Ok(unchanged(format!("already deploying {} in CodeDeploy deployment {id}", short_digest(&push.digest))));
-                    }
-                }
-                let registered = self.register(&current, updates.clone(), push, memo).await?;
-                let request = BlueGreenRequest {
-                    application,
-                    deployment_group: group,
-                    task_definition: &registered.arn,
-                    container_name: &load_balancer.container_name,
-                    container_port: load_balancer.container_port,
-                    description: format!("Deckhand: {}:{} ({})", push.repository, push.tag.as_deref().unwrap_or("-"), push.digest),
-                };
-                let deployment_id = self.codedeploy.create_deployment(&request).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates })
-            }
-        }
-    }
-
-    async fn describe(&self, arn: &str, memo: &mut Memo) -> Result<TaskDefinition, HandlerError> {
-        if let Some(known) = memo.described.get(arn) {
-            return Ok(known.clone());
-        }
-        let described = self.ecs.describe(arn).await?;
-        memo.described.insert(arn.to_owned(), described.clone());
-        Ok(described)
-    }
-
-    async fn register(
-        &self,
-        source: &TaskDefinition,
-        updates: Vec<ImageUpdate>,
-        push: &ImageAction,
-        memo: &mut Memo,
-    ) -> Result<Registered, HandlerError> {
-        let key = (source.arn.clone(), updates);
-        if let Some(known) = memo.registered.get(&key) {
-            return Ok(known.clone());
-        }
-        let registered = self.ecs.register_revision(source, &key.1, push.tag.as_deref()).await?;
-        memo.registered.insert(key, registered.clone());
-        Ok(registered)
-    }
-}
-
-fn unchanged(reason: String) -> Step {
-    Step::Done(ServiceResult::Unchanged { reason })
-}
-
-fn failed_reason(result: &ServiceResult) -> &str {
-    match result {
-        ServiceResult::Failed { error } => error,
-        _ => "",
-    }
-}
-
-/// `sha256:4f1c6e2d9b8a` — enough to tell images apart at a glance.
-fn short_digest(digest: &str) -> &str {
-    let end = digest.find(':').map_or(digest.len(), |colon| (colon + 13).min(digest.len()));
-    &digest[..end]
-}
-
-fn deployed_notification(
-    push: &ImageAction,
-    service: &Service,
-    registered: &Registered,
-    deployment_id: &str,
-    updates: &[ImageUpdate],
-) -> Notification {
-    let cluster = service.cluster_name();
-    let tag = push.tag.as_deref().unwrap_or("(untagged)");
-    let how = match service.controller {
-        Controller::CodeDeploy => "CodeDeploy blue/green",
-        _ => "ECS rolling update, circuit breaker with rollback",
-    };
-    let mut text = format!(
-        "Deckhand is deploying a new image to {cluster}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {deployment_id} ({how})\n",
-        service.name,
-        push.repository,
-        short_digest(&push.digest),
-        registered.arn,
-    );
-    for update in updates {
-        text.push_str(&format!("Container {}:\n  from  {}\n  to    {}\n", update.container, update.from, update.to));
-    }
-    if let Some(id) = &push.event_id {
-        text.push_str(&format!("ECR event:   {id}\n"));
-    }
-    Notification {
-        event: "image.deployed",
-        severity: Severity::Info,
-        subject: format!("Deploying {}:{tag} to {cluster}/{} (rev {})", push.repository, service.name, registered.revision),
-        text,
-        details: json!({
-            "repository": push.repository,
-            "tag": push.tag,
-            "digest": push.digest,
-            "service_arn": service.arn,
-            "controller": service.controller.as_str(),
-            "task_definition": registered.arn,
-            "revision": registered.revision,
-            "deployment_id": deployment_id,
-            "images": updates,
-        }),
-        cluster: Some(cluster.to_owned()),
-        service: Some(service.name.clone()),
-        project: None,
+        self.deployer.deploy(FUNCTION, &push).await.into_result()
     }
 }

@@ -2,12 +2,16 @@
 //! event (decoded strictly) → decision (pure) → actions through small AWS traits → outcome.
 
 pub mod aws;
+pub mod build_finished;
 pub mod config;
+pub mod deploy_events;
+pub mod deployer;
 pub mod error;
 pub mod event;
 pub mod image_pushed;
 pub mod notify;
 pub mod outcome;
+pub mod recent;
 pub mod rollout;
 pub mod runtime;
 

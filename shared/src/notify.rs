@@ -14,6 +14,8 @@ pub const SUBJECT_MAX: usize = 100;
 /// Each rendering of the text stays well inside SNS's 256 KiB message limit.
 pub const TEXT_MAX: usize = 32 * 1024;
 
+/// `info`: for the record. `warning`: someone should look (a failed build: production is not
+/// affected). `critical`: production is affected (a failed or rolled-back deployment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -45,6 +47,9 @@ pub struct Notification {
     pub cluster: Option<String>,
     pub service: Option<String>,
     pub project: Option<String>,
+    /// What makes this message unique (the event id and what it is about): the deduplication
+    /// id on FIFO topics.
+    pub dedup_key: Option<String>,
 }
 
 impl Notification {
@@ -114,6 +119,20 @@ impl Notification {
     }
 
     /// The `Message` for `Publish` with `MessageStructure=json`.
+    /// SNS FIFO deduplication id: at most 128 characters of the key.
+    pub fn dedup_id(&self) -> Option<String> {
+        let key = self.dedup_key.as_deref()?;
+        let printable: String = key.chars().filter(|c| c.is_ascii_graphic()).collect();
+        Some(printable.chars().rev().take(128).collect::<Vec<_>>().into_iter().rev().collect())
+    }
+
+    /// SNS FIFO message group: messages about one service (or project) stay in order.
+    pub fn group_id(&self) -> String {
+        let group = [&self.cluster, &self.service, &self.project].iter().filter_map(|v| v.as_deref()).collect::<Vec<_>>().join("/");
+        let group: String = group.chars().filter(|c| c.is_ascii_graphic()).take(128).collect();
+        if group.is_empty() { "deckhand".into() } else { group }
+    }
+
     pub fn sns_message(&self) -> String {
         let text = self.bounded_text();
         let document = self.document().to_string();
@@ -155,7 +174,16 @@ mod tests {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             project: None,
+            dedup_key: Some(format!("{}:prod/web", "e".repeat(200))),
         }
+    }
+
+    #[test]
+    fn fifo_ids_are_bounded() {
+        let n = note("s", "t");
+        assert_eq!(n.dedup_id().unwrap().len(), 128);
+        assert!(n.dedup_id().unwrap().ends_with(":prod/web"));
+        assert_eq!(n.group_id(), "prod/web");
     }
 
     #[test]

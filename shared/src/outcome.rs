@@ -1,6 +1,8 @@
 //! The structured JSON outcome every function returns: what it did, to which resources, or why
 //! it ignored the event.
 
+use crate::error::HandlerError;
+use crate::notify::Severity;
 use crate::rollout::ImageUpdate;
 use serde::Serialize;
 
@@ -14,15 +16,44 @@ pub struct Outcome {
     pub ignored: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceOutcome>,
+    /// The message the function itself published (deployments publish their own, per service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Sent>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Sent {
+    pub event: &'static str,
+    pub severity: Severity,
+    pub subject: String,
+    pub message_id: String,
 }
 
 impl Outcome {
     pub fn ignored(function: &'static str, event_id: Option<String>, reason: impl Into<String>) -> Self {
-        Self { function, event_id, ignored: Some(reason.into()), services: Vec::new() }
+        Self { ignored: Some(reason.into()), ..Self::new(function, event_id) }
     }
 
-    pub fn failures(&self) -> impl Iterator<Item = &ServiceOutcome> {
-        self.services.iter().filter(|s| matches!(s.result, ServiceResult::Failed { .. }))
+    pub fn new(function: &'static str, event_id: Option<String>) -> Self {
+        Self { function, event_id, ignored: None, services: Vec::new(), notification: None }
+    }
+
+    /// The outcome, or — when some services failed — an error listing them, so Lambda retries
+    /// the event (every step is idempotent: the services already done are then `unchanged`).
+    pub fn into_result(self) -> Result<Self, HandlerError> {
+        let failures: Vec<String> = self
+            .services
+            .iter()
+            .filter_map(|s| match &s.result {
+                ServiceResult::Failed { error } => Some(format!("{}/{}: {error}", s.cluster, s.service)),
+                _ => None,
+            })
+            .collect();
+        if failures.is_empty() {
+            return Ok(self);
+        }
+        tracing::warn!(outcome = %serde_json::json!(self), "incomplete");
+        Err(HandlerError::Incomplete { failed: failures.len(), total: self.services.len(), summary: failures.join("; ") })
     }
 }
 

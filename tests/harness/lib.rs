@@ -87,6 +87,16 @@ pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
     event
 }
 
+/// The value of a message attribute in an SNS envelope received from SQS.
+pub fn attribute<'a>(envelope: &'a Value, name: &str) -> &'a str {
+    envelope["MessageAttributes"][name]["Value"].as_str().unwrap_or_default()
+}
+
+/// The JSON document `sqs` subscribers receive, from an SNS envelope.
+pub fn document(envelope: &Value) -> Value {
+    serde_json::from_str(envelope["Message"].as_str().expect("a Message")).expect("the sqs rendering is JSON")
+}
+
 /// Everything seeded in the local AWS.
 pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
@@ -215,7 +225,8 @@ impl Aws {
         request.send().await.unwrap().service.unwrap().service_arn.unwrap()
     }
 
-    pub async fn create_codedeploy_group(&self, application: &str, group: &str) {
+    /// A CodeDeploy application and deployment group for the ECS service `cluster/service`.
+    pub async fn create_codedeploy_group(&self, application: &str, group: &str, (cluster, service): (&str, &str)) {
         self.codedeploy
             .create_application()
             .application_name(application)
@@ -228,6 +239,7 @@ impl Aws {
             .application_name(application)
             .deployment_group_name(group)
             .service_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/codedeploy"))
+            .ecs_services(aws_sdk_codedeploy::types::EcsService::builder().cluster_name(cluster).service_name(service).build())
             .send()
             .await
             .unwrap();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 struct World {
     _moto: Moto,
     aws: Aws,
-    function: ImagePushed<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns>,
+    function: ImagePushed,
     queue: String,
 }
 
@@ -115,7 +115,7 @@ async fn duplicate_delivery_adds_nothing() {
 #[tokio::test]
 async fn codedeploy_service_gets_a_blue_green_deployment_once() {
     let w = world(&["prod"]).await;
-    w.aws.create_codedeploy_group("shop", "web-bg").await;
+    w.aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
     let old = w.aws.register_web_task_definition("web", "release-41").await;
     let tags = [("deckhand:track", "release-*"), ("deckhand:codedeploy-app", "shop"), ("deckhand:codedeploy-group", "web-bg")];
     w.aws.create_service("prod", "web", &old, &tags, true).await;

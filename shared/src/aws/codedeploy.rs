@@ -1,6 +1,6 @@
 //! CodeDeploy blue/green deployments of ECS services through the SDK.
 
-use super::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments};
+use super::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails};
 use crate::error::{HandlerError, aws_error};
 use crate::rollout::task_definition_in_appspec;
 use aws_sdk_codedeploy::Client;
@@ -47,6 +47,35 @@ pub fn appspec(request: &BlueGreenRequest<'_>) -> String {
 }
 
 impl CodeDeployments for SdkCodeDeploy {
+    async fn deployment(&self, id: &str) -> AwsResult<DeploymentDetails> {
+        let output =
+            self.client.get_deployment().deployment_id(id).send().await.map_err(|err| aws_error("codedeploy:GetDeployment", err))?;
+        let Some(info) = output.deployment_info else { return Ok(DeploymentDetails::default()) };
+        let content = info.revision.and_then(|r| r.app_spec_content).and_then(|spec| spec.content);
+        let error = info.error_information.map(|e| {
+            let code = e.code.map(|c| c.as_str().to_owned()).unwrap_or_default();
+            format!("{code}: {}", e.message.unwrap_or_default()).trim_start_matches(": ").to_owned()
+        });
+        Ok(DeploymentDetails {
+            task_definition: content.as_deref().and_then(task_definition_in_appspec).map(str::to_owned),
+            error,
+            rollback: info.rollback_info.and_then(|r| r.rollback_message),
+        })
+    }
+
+    async fn group_services(&self, application: &str, group: &str) -> AwsResult<Vec<(String, String)>> {
+        let output = self
+            .client
+            .get_deployment_group()
+            .application_name(application)
+            .deployment_group_name(group)
+            .send()
+            .await
+            .map_err(|err| aws_error("codedeploy:GetDeploymentGroup", err))?;
+        let services = output.deployment_group_info.and_then(|g| g.ecs_services).unwrap_or_default();
+        Ok(services.into_iter().filter_map(|s| Some((s.cluster_name?, s.service_name?))).collect())
+    }
+
     async fn active_deployment(&self, application: &str, group: &str) -> AwsResult<Option<ActiveDeployment>> {
         let listed = self
             .client

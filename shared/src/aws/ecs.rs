@@ -1,6 +1,9 @@
 //! ECS through the SDK: services, task definitions, rolling updates.
 
-use super::{AwsResult, Controller, EcsServices, LoadBalancer, Registered, Service, TaskDefinition, TaskDefinitions};
+use super::{
+    AwsResult, Controller, EcsDeployment, EcsServices, LoadBalancer, Registered, Service, ServiceDeployments, TaskDefinition,
+    TaskDefinitions,
+};
 use crate::error::{HandlerError, aws_error};
 use crate::rollout::{Container, IMAGE_TAG_LABEL, ImageUpdate};
 use crate::tags;
@@ -78,6 +81,23 @@ impl EcsServices for SdkEcs {
             .or_else(|| deployments.iter().find(|d| d.status.as_deref() == Some("PRIMARY")))
             .and_then(|d| d.id.clone());
         id.ok_or(HandlerError::Aws { operation: "ecs:UpdateService", message: "the response names no deployment".into() })
+    }
+}
+
+impl ServiceDeployments for SdkEcs {
+    async fn deployments_of(&self, cluster: &str, service: &str) -> AwsResult<Vec<EcsDeployment>> {
+        let output = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:DescribeServices", err))?;
+        let deployments = output.services.unwrap_or_default().into_iter().flat_map(|s| s.deployments.unwrap_or_default());
+        Ok(deployments
+            .filter_map(|d| Some(EcsDeployment { id: d.id?, status: d.status.unwrap_or_default(), task_definition: d.task_definition? }))
+            .collect())
     }
 }
 

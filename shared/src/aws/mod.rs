@@ -80,6 +80,20 @@ pub trait EcsServices {
     fn roll_out(&self, service: &Service, task_definition: &str) -> impl Future<Output = AwsResult<String>> + Send;
 }
 
+/// One of a service's ECS deployments, as DescribeServices lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcsDeployment {
+    pub id: String,
+    /// PRIMARY (the newest), ACTIVE (older, draining) or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+}
+
+pub trait ServiceDeployments {
+    /// The deployments a service currently lists; empty when the service does not exist.
+    fn deployments_of(&self, cluster: &str, service: &str) -> impl Future<Output = AwsResult<Vec<EcsDeployment>>> + Send;
+}
+
 pub trait TaskDefinitions {
     fn describe(&self, arn: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
     /// Registers a copy of `source` with the images updated; `pushed_tag` is recorded as a label.
@@ -109,7 +123,19 @@ pub struct BlueGreenRequest<'a> {
     pub description: String,
 }
 
+/// What a CodeDeploy deployment was about and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentDetails {
+    pub task_definition: Option<String>,
+    /// `CODE: message` when it failed.
+    pub error: Option<String>,
+    pub rollback: Option<String>,
+}
+
 pub trait CodeDeployments {
+    fn deployment(&self, id: &str) -> impl Future<Output = AwsResult<DeploymentDetails>> + Send;
+    /// The ECS services (cluster, service) a deployment group deploys.
+    fn group_services(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<Vec<(String, String)>>> + Send;
     fn active_deployment(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<Option<ActiveDeployment>>> + Send;
     fn create_deployment(&self, request: &BlueGreenRequest<'_>) -> impl Future<Output = AwsResult<String>> + Send;
 }

@@ -27,6 +27,10 @@ impl Notifier for SdkSns {
             .subject(notification.sns_subject())
             .message_structure("json")
             .message(notification.sns_message());
+        // FIFO topics deduplicate: a redelivered event publishes nothing new within 5 minutes.
+        if self.topic_arn.ends_with(".fifo") {
+            request = request.message_group_id(notification.group_id()).set_message_deduplication_id(notification.dedup_id());
+        }
         for (name, value) in notification.attributes() {
             let attribute = MessageAttributeValue::builder()
                 .data_type("String")

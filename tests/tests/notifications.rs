@@ -1,0 +1,255 @@
+//! `build-finished` and `deploy-events` against moto server: what lands in the SQS queue
+//! subscribed to the topic, and what a build's exported image does to the fleet.
+
+use deckhand::build_finished::BuildFinished;
+use deckhand::config::{BuildFinishedConfig, DeployEventsConfig, ImagePushedConfig};
+use deckhand::deploy_events::DeployEvents;
+use deckhand::image_pushed::ImagePushed;
+use deckhand::outcome::ServiceResult;
+use deckhand_integration_tests::{Aws, DIGEST, Moto, REGISTRY, attribute, document, sample_event};
+use serde_json::{Value, json};
+
+struct World {
+    _moto: Moto,
+    sdk: aws_config::SdkConfig,
+    aws: Aws,
+    topic: String,
+    queue: String,
+}
+
+async fn world() -> World {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let aws = Aws::new(&sdk);
+    let (topic, queue) = aws.topic_with_queue("deckhand").await;
+    World { _moto: moto, sdk, aws, topic, queue }
+}
+
+impl World {
+    fn builds(&self, clusters: &[&str], notify_started: bool) -> BuildFinished {
+        let config = BuildFinishedConfig {
+            notify_topic_arn: self.topic.clone(),
+            clusters: clusters.iter().map(|c| c.to_string()).collect(),
+            notify_build_started: notify_started,
+        };
+        BuildFinished::from_sdk(config, &self.sdk)
+    }
+
+    fn deploy_events(
+        &self,
+        clusters: &[&str],
+    ) -> DeployEvents<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns> {
+        let config =
+            DeployEventsConfig { notify_topic_arn: self.topic.clone(), clusters: clusters.iter().map(|c| c.to_string()).collect() };
+        DeployEvents::from_sdk(config, &self.sdk)
+    }
+
+    fn pushes(&self, clusters: &[&str]) -> ImagePushed {
+        let config = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: self.topic.clone() };
+        ImagePushed::from_sdk(config, &self.sdk)
+    }
+
+    /// Messages now in the queue, each checked for secrets.
+    async fn messages(&self) -> Vec<Value> {
+        let messages = self.aws.drain(&self.queue).await;
+        for message in &messages {
+            let raw = message.to_string();
+            for secret in ["npm_s3cr3tValue", "NPM_TOKEN", "ci/registry:password", "hunter2"] {
+                assert!(!raw.contains(secret), "{secret} leaked into {raw}");
+            }
+        }
+        messages
+    }
+}
+
+#[tokio::test]
+async fn every_build_status_lands_rendered_and_filterable() {
+    let w = world().await;
+    let builds = w.builds(&[], false);
+    let cases = [
+        ("codebuild-failed.json", "Build FAILED: shop-web #55 in BUILD", "warning", "build.failed", "exit status 2"),
+        (
+            "codebuild-stopped.json",
+            "Build STOPPED: shop-web #55 in BUILD",
+            "warning",
+            "build.stopped",
+            "Initiator:  codepipeline/shop-web-pipeline",
+        ),
+        ("codebuild-timed-out.json", "Build TIMED_OUT: shop-web #55 in BUILD", "warning", "build.timed_out", "BUILD_TIMED_OUT"),
+        ("codebuild-succeeded.json", "Build succeeded: shop-web #55", "info", "build.succeeded", "Exported:   IMAGE_TAG=v1.4.2"),
+    ];
+    for (sample, subject, severity, event, in_text) in cases {
+        let outcome = builds.handle(sample_event(sample)).await.unwrap();
+        assert_eq!(outcome.notification.as_ref().map(|n| n.subject.as_str()), Some(subject), "{sample}");
+        let messages = w.messages().await;
+        assert_eq!(messages.len(), 1, "{sample}");
+        let envelope = &messages[0];
+        assert_eq!(envelope["Subject"], subject);
+        assert_eq!(
+            (attribute(envelope, "severity"), attribute(envelope, "event"), attribute(envelope, "project")),
+            (severity, event, "shop-web")
+        );
+        let doc = document(envelope);
+        let text = doc["text"].as_str().unwrap();
+        assert!(text.contains(in_text) && text.contains("3f2a9c1e7b4d"), "{sample}: {text}");
+        assert!(text.contains("codebuild/123456789012/projects/shop-web/build/shop-web%3A8745a7a9"), "console link: {text}");
+        assert!(text.contains("logEvent:group=/aws/codebuild/shop-web"), "logs link: {text}");
+        assert_eq!(doc["details"]["build_number"], 55);
+        assert_eq!(doc["severity"], severity);
+    }
+
+    // A build that starts is quiet unless asked for.
+    assert!(builds.handle(sample_event("codebuild-in-progress.json")).await.unwrap().ignored.unwrap().contains("NOTIFY_BUILD_STARTED"));
+    assert!(w.messages().await.is_empty());
+    w.builds(&[], true).handle(sample_event("codebuild-in-progress.json")).await.unwrap();
+    let started = w.messages().await;
+    assert_eq!((started[0]["Subject"].as_str(), attribute(&started[0], "severity")), (Some("Build started: shop-web #55"), "info"));
+}
+
+#[tokio::test]
+async fn a_build_event_delivered_twice_publishes_once() {
+    let w = world().await;
+    let builds = w.builds(&[], false);
+    builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
+    let again = builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
+    assert!(again.ignored.unwrap().contains("duplicate"));
+    assert_eq!(w.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+
+    let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+
+    assert!(matches!(outcome.services[0].result, ServiceResult::Deployed { revision: 2, .. }), "{outcome:?}");
+    let running = w.aws.service("prod", "web").await.task_definition.unwrap();
+    assert_eq!(
+        w.aws.task_definition(&running).await.container_definitions()[0].image.as_deref(),
+        Some(format!("{REGISTRY}/shop/web@{DIGEST}").as_str())
+    );
+    let messages = w.messages().await;
+    let events: Vec<&str> = messages.iter().map(|m| attribute(m, "event")).collect();
+    assert_eq!(events, ["image.deployed", "build.succeeded"]);
+    assert!(document(&messages[1])["text"].as_str().unwrap().contains("Deploying:  prod/web (rev 2"));
+
+    // ECR's own push event for the same digest arrives later: nothing more happens.
+    let push = w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
+    assert!(matches!(push.services[0].result, ServiceResult::Unchanged { .. }), "{push:?}");
+    assert_eq!(w.aws.revisions("web").await.len(), 2);
+    assert!(w.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_ecr_push_first_makes_the_build_rollout_unchanged() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+
+    w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
+    let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+
+    assert!(matches!(outcome.services[0].result, ServiceResult::Unchanged { .. }), "{outcome:?}");
+    assert_eq!(w.aws.revisions("web").await.len(), 2);
+    let events: Vec<String> = w.messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect();
+    assert_eq!(events, ["image.deployed", "build.succeeded"]);
+}
+
+#[tokio::test]
+async fn ecs_deployment_states_name_service_revisions_and_reason() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let td = w.aws.register_web_task_definition("web", "v1").await;
+    w.aws.create_service("prod", "web", &td, &[], false).await;
+    let deployment = w.aws.service("prod", "web").await.deployments.unwrap()[0].id.clone().unwrap();
+    let events = w.deploy_events(&["prod"]);
+
+    let cases = [
+        ("ecs-deployment-in-progress.json", "Deploying: prod/web (web:1)", "info", "deployment.started"),
+        ("ecs-deployment-completed.json", "Deployed: prod/web (web:1)", "info", "deployment.succeeded"),
+        ("ecs-deployment-failed.json", "Deployment FAILED, rolling back: prod/web (web:1)", "critical", "deployment.rolled_back"),
+    ];
+    for (sample, subject, severity, event) in cases {
+        let mut sample_json = sample_event(sample);
+        sample_json["detail"]["deploymentId"] = json!(deployment);
+        events.handle(sample_json).await.unwrap();
+        let messages = w.messages().await;
+        assert_eq!(messages.len(), 1, "{sample}");
+        let envelope = &messages[0];
+        assert_eq!(envelope["Subject"], subject);
+        assert_eq!((attribute(envelope, "severity"), attribute(envelope, "event")), (severity, event));
+        assert_eq!((attribute(envelope, "cluster"), attribute(envelope, "service")), ("prod", "web"));
+        let doc = document(envelope);
+        assert_eq!(doc["details"]["task_definition"], "web:1");
+        if severity == "critical" {
+            assert!(doc["text"].as_str().unwrap().contains("tasks failed to start"), "{doc}");
+        }
+    }
+
+    // Redelivery reports nothing new; another cluster is not ours.
+    assert!(events.handle(sample_event("ecs-deployment-failed.json")).await.unwrap().ignored.unwrap().contains("duplicate"));
+    assert!(
+        w.deploy_events(&["staging"])
+            .handle(sample_event("ecs-deployment-completed.json"))
+            .await
+            .unwrap()
+            .ignored
+            .unwrap()
+            .contains("CLUSTERS")
+    );
+    assert!(w.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn codedeploy_states_name_the_service_and_revision() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    w.aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
+    let old = w.aws.register_web_task_definition("web", "release-41").await;
+    let tags = [("deckhand:track", "release-*"), ("deckhand:codedeploy-app", "shop"), ("deckhand:codedeploy-group", "web-bg")];
+    w.aws.create_service("prod", "web", &old, &tags, true).await;
+    let mut push = sample_event("ecr-push-tagged.json");
+    push["detail"]["image-tag"] = json!("release-42");
+    w.pushes(&["prod"]).handle(push).await.unwrap();
+    let deployment_id = w.aws.deployments("shop", "web-bg").await.remove(0);
+    w.messages().await;
+
+    let events = w.deploy_events(&[]);
+    for (sample, subject, severity) in [
+        ("codedeploy-start.json", "Blue/green deployment started: prod/web (web:2)", "info"),
+        ("codedeploy-success.json", "Blue/green deployment succeeded: prod/web (web:2)", "info"),
+        ("codedeploy-failure.json", "Blue/green deployment FAILED: prod/web (web:2)", "critical"),
+        ("codedeploy-stop.json", "Blue/green deployment stopped: prod/web (web:2)", "warning"),
+    ] {
+        let mut event = sample_event(sample);
+        event["detail"]["deploymentId"] = json!(deployment_id);
+        events.handle(event).await.unwrap();
+        let messages = w.messages().await;
+        assert_eq!(messages.len(), 1, "{sample}");
+        assert_eq!(messages[0]["Subject"], subject);
+        assert_eq!(attribute(&messages[0], "severity"), severity);
+        assert_eq!(document(&messages[0])["details"]["deployment_id"], json!(deployment_id));
+    }
+}
+
+#[tokio::test]
+async fn malformed_notification_events_are_errors_naming_the_field() {
+    let w = world().await;
+    let mut build = sample_event("codebuild-failed.json");
+    build["detail"].as_object_mut().unwrap().remove("project-name");
+    let err = w.builds(&[], false).handle(build).await.unwrap_err().to_string();
+    assert!(err.contains("`detail.project-name`"), "{err}");
+
+    let mut deploy = sample_event("ecs-deployment-failed.json");
+    deploy.as_object_mut().unwrap().remove("resources");
+    let err = w.deploy_events(&[]).handle(deploy).await.unwrap_err().to_string();
+    assert!(err.contains("`resources`"), "{err}");
+
+    let err = w.deploy_events(&[]).handle(sample_event("ecr-push-tagged.json")).await.unwrap_err().to_string();
+    assert!(err.contains("`detail-type`"), "{err}");
+    assert!(w.messages().await.is_empty());
+}
