@@ -73,6 +73,34 @@ impl DeployEventsConfig {
     }
 }
 
+/// Configuration of the `scaler` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalerConfig {
+    pub notify_topic_arn: String,
+    /// Alarms whose names start with this drive scaling (`SCALING_ALARM_PREFIX`, default `deckhand-scale-`).
+    pub alarm_prefix: String,
+    /// Only services in these clusters are scaled; empty (`CLUSTERS` unset) means any.
+    pub clusters: Vec<String>,
+}
+
+pub const DEFAULT_SCALING_ALARM_PREFIX: &str = "deckhand-scale-";
+
+impl ScalerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let alarm_prefix = lookup(SCALING_ALARM_PREFIX).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        Ok(Self {
+            notify_topic_arn: topic_arn(&lookup)?,
+            alarm_prefix: alarm_prefix.unwrap_or_else(|| DEFAULT_SCALING_ALARM_PREFIX.to_owned()),
+            clusters: optional_cluster_list(&lookup)?,
+        })
+    }
+}
+
+const SCALING_ALARM_PREFIX: &str = "SCALING_ALARM_PREFIX";
 const CLUSTERS: &str = "CLUSTERS";
 const NOTIFY_BUILD_STARTED: &str = "NOTIFY_BUILD_STARTED";
 const NOTIFY_TOPIC_ARN: &str = "NOTIFY_TOPIC_ARN";

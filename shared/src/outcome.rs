@@ -6,8 +6,13 @@ use crate::notify::Severity;
 use crate::rollout::ImageUpdate;
 use serde::Serialize;
 
+/// A per-service result that may be a failure.
+pub trait Failure {
+    fn failure(&self) -> Option<&str>;
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Outcome<R = ServiceResult> {
     pub function: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
@@ -15,7 +20,7 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ignored: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<ServiceOutcome>,
+    pub services: Vec<ServiceOutcome<R>>,
     /// The message the function itself published (deployments publish their own, per service).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<Sent>,
@@ -29,7 +34,7 @@ pub struct Sent {
     pub message_id: String,
 }
 
-impl Outcome {
+impl<R: Failure + Serialize> Outcome<R> {
     pub fn ignored(function: &'static str, event_id: Option<String>, reason: impl Into<String>) -> Self {
         Self { ignored: Some(reason.into()), ..Self::new(function, event_id) }
     }
@@ -41,14 +46,8 @@ impl Outcome {
     /// The outcome, or — when some services failed — an error listing them, so Lambda retries
     /// the event (every step is idempotent: the services already done are then `unchanged`).
     pub fn into_result(self) -> Result<Self, HandlerError> {
-        let failures: Vec<String> = self
-            .services
-            .iter()
-            .filter_map(|s| match &s.result {
-                ServiceResult::Failed { error } => Some(format!("{}/{}: {error}", s.cluster, s.service)),
-                _ => None,
-            })
-            .collect();
+        let failures: Vec<String> =
+            self.services.iter().filter_map(|s| s.result.failure().map(|error| format!("{}/{}: {error}", s.cluster, s.service))).collect();
         if failures.is_empty() {
             return Ok(self);
         }
@@ -58,11 +57,11 @@ impl Outcome {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ServiceOutcome {
+pub struct ServiceOutcome<R = ServiceResult> {
     pub cluster: String,
     pub service: String,
     #[serde(flatten)]
-    pub result: ServiceResult,
+    pub result: R,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -85,4 +84,13 @@ pub enum ServiceResult {
     Failed {
         error: String,
     },
+}
+
+impl Failure for ServiceResult {
+    fn failure(&self) -> Option<&str> {
+        match self {
+            ServiceResult::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
 }

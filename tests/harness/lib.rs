@@ -103,6 +103,7 @@ pub struct Aws {
     pub codedeploy: aws_sdk_codedeploy::Client,
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Aws {
@@ -112,6 +113,7 @@ impl Aws {
             codedeploy: aws_sdk_codedeploy::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
         }
     }
 
@@ -243,6 +245,41 @@ impl Aws {
             .send()
             .await
             .unwrap();
+    }
+
+    /// A CPU alarm on an ECS service, put in `state` with `latest` as its newest datapoint.
+    pub async fn cpu_alarm(&self, name: &str, (cluster, service): (&str, &str), above: bool, threshold: f64, state: &str, latest: f64) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+        let operator = if above { ComparisonOperator::GreaterThanThreshold } else { ComparisonOperator::LessThanThreshold };
+        self.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/ECS")
+            .metric_name("CPUUtilization")
+            .dimensions(Dimension::builder().name("ClusterName").value(cluster).build())
+            .dimensions(Dimension::builder().name("ServiceName").value(service).build())
+            .statistic(Statistic::Average)
+            .period(60)
+            .evaluation_periods(3)
+            .threshold(threshold)
+            .comparison_operator(operator)
+            .send()
+            .await
+            .unwrap();
+        let reason_data = json!({"version": "1.0", "recentDatapoints": [latest], "threshold": threshold}).to_string();
+        self.cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(StateValue::from(state))
+            .state_reason("test")
+            .state_reason_data(reason_data)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn desired_count(&self, cluster: &str, name: &str) -> i32 {
+        self.service(cluster, name).await.desired_count
     }
 
     pub async fn service(&self, cluster: &str, name: &str) -> aws_sdk_ecs::types::Service {

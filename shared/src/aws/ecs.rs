@@ -1,8 +1,8 @@
 //! ECS through the SDK: services, task definitions, rolling updates.
 
 use super::{
-    AwsResult, Controller, EcsDeployment, EcsServices, LoadBalancer, Registered, Service, ServiceDeployments, TaskDefinition,
-    TaskDefinitions,
+    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, LoadBalancer, Registered, Service, ServiceCapacity, ServiceDeployments,
+    TaskDefinition, TaskDefinitions,
 };
 use crate::error::{HandlerError, aws_error};
 use crate::rollout::{Container, IMAGE_TAG_LABEL, ImageUpdate};
@@ -98,6 +98,64 @@ impl ServiceDeployments for SdkEcs {
         Ok(deployments
             .filter_map(|d| Some(EcsDeployment { id: d.id?, status: d.status.unwrap_or_default(), task_definition: d.task_definition? }))
             .collect())
+    }
+}
+
+impl ServiceCapacity for SdkEcs {
+    async fn capacity(&self, cluster: &str, service: &str) -> AwsResult<Option<Capacity>> {
+        let output = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:DescribeServices", err))?;
+        let Some(found) = output.services.unwrap_or_default().into_iter().find(|s| s.status.as_deref() == Some("ACTIVE")) else {
+            return Ok(None);
+        };
+        Ok(Some(Capacity {
+            arn: found.service_arn.unwrap_or_default(),
+            cluster_arn: found.cluster_arn.unwrap_or_default(),
+            name: found.service_name.unwrap_or_default(),
+            desired: found.desired_count,
+            running: found.running_count,
+            controller: controller_of(found.deployment_controller.as_ref()),
+            tags: tag_map(found.tags.unwrap_or_default()),
+            deployments: found.deployments.map_or(0, |d| d.len()),
+            task_sets: found.task_sets.map_or(0, |t| t.iter().filter(|t| t.status.as_deref() != Some("DRAINING")).count()),
+        }))
+    }
+
+    async fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> AwsResult<()> {
+        let tag = aws_sdk_ecs::types::Tag::builder().key(key).value(value).build();
+        self.client.tag_resource().resource_arn(service_arn).tags(tag).send().await.map_err(|err| aws_error("ecs:TagResource", err))?;
+        Ok(())
+    }
+
+    async fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> AwsResult<()> {
+        self.client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(desired)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:UpdateService", err))?;
+        Ok(())
+    }
+}
+
+fn tag_map(tags: Vec<aws_sdk_ecs::types::Tag>) -> std::collections::BTreeMap<String, String> {
+    tags.into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect()
+}
+
+fn controller_of(controller: Option<&aws_sdk_ecs::types::DeploymentController>) -> Controller {
+    match controller.map(|c| &c.r#type) {
+        Some(DeploymentControllerType::CodeDeploy) => Controller::CodeDeploy,
+        Some(DeploymentControllerType::External) => Controller::External,
+        _ => Controller::Ecs,
     }
 }
 

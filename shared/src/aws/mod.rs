@@ -1,6 +1,7 @@
 //! One small trait per AWS capability, with SDK implementations beside them. Handlers depend on
 //! the traits; decisions (in `rollout`) depend on neither.
 
+pub mod cloudwatch;
 pub mod codedeploy;
 pub mod ecs;
 pub mod sns;
@@ -143,4 +144,47 @@ pub trait CodeDeployments {
 pub trait Notifier {
     /// Publishes and returns the message id.
     fn publish(&self, notification: &Notification) -> impl Future<Output = AwsResult<String>> + Send;
+}
+
+/// A metric alarm, as far as Deckhand acts on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    /// OK, ALARM or INSUFFICIENT_DATA.
+    pub state: String,
+    pub comparison: Option<String>,
+    pub threshold: Option<f64>,
+    pub metric_name: Option<String>,
+    pub dimensions: BTreeMap<String, String>,
+    /// The newest datapoint CloudWatch evaluated (from the state reason data).
+    pub latest_datapoint: Option<f64>,
+}
+
+pub trait Alarms {
+    fn named(&self, names: &[String]) -> impl Future<Output = AwsResult<Vec<Alarm>>> + Send;
+    fn in_alarm_with_prefix(&self, prefix: &str) -> impl Future<Output = AwsResult<Vec<Alarm>>> + Send;
+}
+
+/// What scaling needs to know about a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capacity {
+    pub arn: String,
+    pub cluster_arn: String,
+    pub name: String,
+    pub desired: i32,
+    pub running: i32,
+    pub controller: Controller,
+    pub tags: BTreeMap<String, String>,
+    /// ECS deployments listed (more than one: a rolling deployment is under way).
+    pub deployments: usize,
+    /// Task sets (more than one: a blue/green deployment runs green beside blue).
+    pub task_sets: usize,
+}
+
+pub trait ServiceCapacity {
+    /// `None` when the service does not exist (or is not ACTIVE).
+    fn capacity(&self, cluster: &str, service: &str) -> impl Future<Output = AwsResult<Option<Capacity>>> + Send;
+    /// Records a tag on the service (the scaler's cooldown memory).
+    fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> impl Future<Output = AwsResult<()>> + Send;
+    fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> impl Future<Output = AwsResult<()>> + Send;
 }

@@ -1,6 +1,7 @@
 //! The events Deckhand accepts, decoded strictly: a malformed event is an error that names the
 //! field and what was expected; a well-formed event of another kind is the caller's to ignore.
 
+pub mod alarm;
 pub mod codebuild;
 pub mod deployment;
 pub mod ecr;

@@ -1,0 +1,205 @@
+//! `scaler` against moto server: alarms in CloudWatch, the service's desired count in ECS, the
+//! notification in SQS. Time is a test clock, so cooldowns can be crossed without sleeping.
+
+use deckhand::config::ScalerConfig;
+use deckhand::scaler::{Scaler, ScalingResult};
+use deckhand::scaling::Decision;
+use deckhand_integration_tests::{Aws, Moto, attribute, sample_event};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
+const LOW: &str = "deckhand-scale-prod-web-cpu-low";
+const T0: u64 = 1_795_000_000;
+
+struct World {
+    _moto: Moto,
+    sdk: aws_config::SdkConfig,
+    aws: Aws,
+    topic: String,
+    queue: String,
+    clock: Arc<AtomicU64>,
+}
+
+/// Cluster `prod` with service `web` (2 tasks) carrying `tags`.
+async fn world(tags: &[(&str, &str)]) -> World {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let aws = Aws::new(&sdk);
+    let (topic, queue) = aws.topic_with_queue("deckhand").await;
+    aws.create_cluster("prod").await;
+    let td = aws.register_web_task_definition("web", "v1").await;
+    aws.create_service("prod", "web", &td, tags, false).await;
+    World { _moto: moto, sdk, aws, topic, queue, clock: Arc::new(AtomicU64::new(T0)) }
+}
+
+impl World {
+    fn scaler(
+        &self,
+    ) -> Scaler<
+        deckhand::aws::cloudwatch::SdkCloudWatch,
+        deckhand::aws::ecs::SdkEcs,
+        deckhand::aws::codedeploy::SdkCodeDeploy,
+        deckhand::aws::sns::SdkSns,
+    > {
+        let config = ScalerConfig { notify_topic_arn: self.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] };
+        let clock = self.clock.clone();
+        Scaler::from_sdk(config, &self.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
+    }
+
+    fn advance(&self, seconds: u64) {
+        self.clock.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    async fn events(&self) -> Vec<String> {
+        self.aws.drain(&self.queue).await.iter().map(|m| attribute(m, "event").to_owned()).collect()
+    }
+}
+
+#[tokio::test]
+async fn an_alarm_raises_the_desired_count_and_says_so() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
+
+    let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+
+    assert!(matches!(outcome.services[0].result, ScalingResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    let messages = w.aws.drain(&w.queue).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["Subject"], "Scaled out prod/web: 2 -> 3 tasks");
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "service")), ("scaling.out", "web"));
+    assert!(messages[0]["Message"].as_str().unwrap().contains("CPUUtilization 91.2 (threshold 70.0)"));
+}
+
+#[tokio::test]
+async fn rechecks_keep_scaling_until_the_maximum_and_stop_there() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 75.0).await;
+    let scaler = w.scaler();
+
+    scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    w.advance(61);
+    scaler.handle(sample_event("scheduled-recheck.json")).await.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+    w.advance(61);
+    let held = scaler.handle(sample_event("scheduled-recheck.json")).await.unwrap();
+    assert!(
+        matches!(
+            held.services[0].result,
+            ScalingResult::Held { decision: Decision::AtLimit { desired: 4, limit: 4 }, notified: false, .. }
+        ),
+        "{held:?}"
+    );
+    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+    assert_eq!(w.events().await, ["scaling.out", "scaling.out"], "re-checks at the maximum stay quiet");
+
+    // The alarm firing again at the maximum is worth one warning.
+    scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    let messages = w.aws.drain(&w.queue).await;
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("scaling.at_max", "warning"));
+}
+
+#[tokio::test]
+async fn cooldowns_hold_across_invocations() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
+    w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+
+    // A new instance (a cold start) still sees the cooldown: it lives on the service's tag.
+    w.advance(59);
+    let held = w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
+    assert!(
+        matches!(held.services[0].result, ScalingResult::Held { decision: Decision::Cooldown { remaining_seconds: 1 }, .. }),
+        "{held:?}"
+    );
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+
+    // Scale-in waits 300 s after any scaling.
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "OK", 40.0).await;
+    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 10.0).await;
+    w.advance(200);
+    let held = w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();
+    assert!(
+        matches!(held.services[0].result, ScalingResult::Held { decision: Decision::Cooldown { remaining_seconds: 41 }, .. }),
+        "{held:?}"
+    );
+    w.advance(42);
+    w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 2);
+}
+
+#[tokio::test]
+async fn scale_in_is_refused_while_a_blue_green_deployment_is_active() {
+    let tags = [
+        ("deckhand:scale", "on"),
+        ("deckhand:scale-max", "6"),
+        ("deckhand:codedeploy-app", "shop"),
+        ("deckhand:codedeploy-group", "web-bg"),
+    ];
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let aws = Aws::new(&sdk);
+    let (topic, queue) = aws.topic_with_queue("deckhand").await;
+    aws.create_cluster("prod").await;
+    aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
+    let td = aws.register_web_task_definition("web", "v1").await;
+    aws.create_service("prod", "web", &td, &tags, true).await;
+    aws.ecs.update_service().cluster("prod").service("web").desired_count(4).send().await.unwrap();
+    aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 8.0).await;
+    let w = World { _moto: moto, sdk, aws, topic, queue, clock: Arc::new(AtomicU64::new(T0)) };
+
+    // No deployment: one task goes.
+    w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+
+    // A deployment starts (CodeDeploy, status Created): scale-in waits, scale-out still works.
+    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
+        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
+        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
+        .build();
+    w.aws.codedeploy.create_deployment().application_name("shop").deployment_group_name("web-bg").revision(revision).send().await.unwrap();
+    w.advance(301);
+    let held = w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
+    assert!(matches!(held.services[0].result, ScalingResult::Held { decision: Decision::DeploymentInFlight, .. }), "{held:?}");
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "OK", 50.0).await;
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 90.0).await;
+    w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+}
+
+#[tokio::test]
+async fn two_concurrent_invocations_scale_once() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
+    let (first, second) = (w.scaler(), w.scaler());
+
+    let (a, b) =
+        tokio::join!(first.handle(sample_event("cloudwatch-alarm-scale-out.json")), second.handle(sample_event("scheduled-recheck.json")));
+
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(w.aws.desired_count("prod", "web").await, 3, "one step, not two");
+}
+
+#[tokio::test]
+async fn what_is_not_ours_is_left_alone() {
+    let w = world(&[("deckhand:scale-max", "8")]).await; // bounds alone do not opt in
+    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 99.0).await;
+
+    let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert!(matches!(&outcome.services[0].result, ScalingResult::Ignored { reason, .. } if reason.contains("not opted in")), "{outcome:?}");
+    let ok = w.scaler().handle(sample_event("cloudwatch-alarm-ok.json")).await.unwrap();
+    assert!(ok.ignored.unwrap().contains("only ALARM scales"));
+    let mut other = sample_event("cloudwatch-alarm-scale-out.json");
+    other["detail"]["alarmName"] = "billing-too-high".into();
+    assert!(w.scaler().handle(other).await.unwrap().ignored.unwrap().contains("not a scaling alarm"));
+    let mut malformed = sample_event("cloudwatch-alarm-scale-out.json");
+    malformed["detail"].as_object_mut().unwrap().remove("state");
+    assert!(w.scaler().handle(malformed).await.unwrap_err().to_string().contains("`detail.state`"));
+
+    assert_eq!(w.aws.desired_count("prod", "web").await, 2);
+    assert!(w.events().await.is_empty());
+}
