@@ -11,6 +11,15 @@ pub enum ConfigError {
     Invalid { var: &'static str, reason: String },
 }
 
+/// Configuration read from the environment; `from_lookup` lets tests pass their own.
+pub trait FromEnv: Sized {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+}
+
 /// Configuration of the `image-pushed` function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImagePushedConfig {
@@ -20,13 +29,8 @@ pub struct ImagePushedConfig {
     pub notify_topic_arn: String,
 }
 
-impl ImagePushedConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| std::env::var(var).ok())
-    }
-
-    /// Reads through `lookup` so tests need not touch the process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnv for ImagePushedConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self { clusters: cluster_list(&lookup)?, notify_topic_arn: topic_arn(&lookup)? })
     }
 }
@@ -41,12 +45,8 @@ pub struct BuildFinishedConfig {
     pub notify_build_started: bool,
 }
 
-impl BuildFinishedConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| std::env::var(var).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnv for BuildFinishedConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             notify_topic_arn: topic_arn(&lookup)?,
             clusters: optional_cluster_list(&lookup)?,
@@ -63,12 +63,8 @@ pub struct DeployEventsConfig {
     pub clusters: Vec<String>,
 }
 
-impl DeployEventsConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| std::env::var(var).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnv for DeployEventsConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self { notify_topic_arn: topic_arn(&lookup)?, clusters: optional_cluster_list(&lookup)? })
     }
 }
@@ -85,12 +81,8 @@ pub struct ScalerConfig {
 
 pub const DEFAULT_SCALING_ALARM_PREFIX: &str = "deckhand-scale-";
 
-impl ScalerConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|var| std::env::var(var).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnv for ScalerConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let alarm_prefix = lookup(SCALING_ALARM_PREFIX).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
         Ok(Self {
             notify_topic_arn: topic_arn(&lookup)?,

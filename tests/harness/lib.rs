@@ -87,6 +87,30 @@ pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
     event
 }
 
+/// A local AWS with an SNS topic and an SQS queue subscribed to it: what every function test needs.
+pub struct Local {
+    pub sdk: SdkConfig,
+    pub aws: Aws,
+    pub topic: String,
+    pub queue: String,
+    _moto: Moto,
+}
+
+impl Local {
+    pub async fn start() -> Self {
+        let moto = Moto::start();
+        let sdk = moto.sdk_config().await;
+        let aws = Aws::new(&sdk);
+        let (topic, queue) = aws.topic_with_queue("deckhand").await;
+        Self { sdk, aws, topic, queue, _moto: moto }
+    }
+
+    /// Messages now in the queue (SNS envelopes), removed from it.
+    pub async fn messages(&self) -> Vec<Value> {
+        self.aws.drain(&self.queue).await
+    }
+}
+
 /// The value of a message attribute in an SNS envelope received from SQS.
 pub fn attribute<'a>(envelope: &'a Value, name: &str) -> &'a str {
     envelope["MessageAttributes"][name]["Value"].as_str().unwrap_or_default()

@@ -4,27 +4,29 @@ use aws_sdk_ecs::types::TaskDefinition;
 use deckhand::config::ImagePushedConfig;
 use deckhand::image_pushed::ImagePushed;
 use deckhand::outcome::ServiceResult;
-use deckhand_integration_tests::{Aws, DIGEST, Moto, REGISTRY, push_event, sample_event};
+use deckhand_integration_tests::{DIGEST, Local, REGISTRY, push_event, sample_event};
 use serde_json::{Value, json};
 
 struct World {
-    _moto: Moto,
-    aws: Aws,
+    local: Local,
     function: ImagePushed,
-    queue: String,
+}
+
+impl std::ops::Deref for World {
+    type Target = Local;
+    fn deref(&self) -> &Local {
+        &self.local
+    }
 }
 
 /// A local AWS with clusters, a topic with a queue subscribed, and the function configured for them.
 async fn world(clusters: &[&str]) -> World {
-    let moto = Moto::start();
-    let config = moto.sdk_config().await;
-    let aws = Aws::new(&config);
+    let local = Local::start().await;
     for cluster in clusters {
-        aws.create_cluster(cluster).await;
+        local.aws.create_cluster(cluster).await;
     }
-    let (topic, queue) = aws.topic_with_queue("deckhand").await;
-    let settings = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: topic };
-    World { function: ImagePushed::from_sdk(settings, &config), aws, queue, _moto: moto }
+    let settings = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: local.topic.clone() };
+    World { function: ImagePushed::from_sdk(settings, &local.sdk), local }
 }
 
 fn pinned() -> String {
@@ -75,7 +77,7 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
     assert_eq!(comparable(&after), expected);
 
     // The notification reached the queue subscribed to the topic.
-    let messages = w.aws.drain(&w.queue).await;
+    let messages = w.messages().await;
     assert_eq!(messages.len(), 1);
     let envelope = &messages[0];
     assert_eq!(envelope["Subject"], "Deploying shop/web:v1.4.2 to prod/web (rev 2)");
@@ -105,7 +107,7 @@ async fn duplicate_delivery_adds_nothing() {
     assert!(matches!(&again.services[0].result, ServiceResult::Unchanged { reason } if reason.contains("already runs")), "{again:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2, "one revision for two deliveries");
     assert_eq!(w.aws.service("prod", "web").await.task_definition, running);
-    assert_eq!(w.aws.drain(&w.queue).await.len(), 1, "one notification for two deliveries");
+    assert_eq!(w.messages().await.len(), 1, "one notification for two deliveries");
 
     // The same digest pushed under another tag (one event per tag) is the same image: unchanged.
     let other_tag = push_event("shop/web", Some("latest"), DIGEST);
@@ -162,7 +164,7 @@ async fn one_push_deploys_opted_in_services_in_two_clusters() {
     assert_eq!(w.aws.task_definition(&prod).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
     assert_eq!(w.aws.service("staging", "legacy").await.task_definition.as_deref(), Some(td.as_str()), "not opted in: untouched");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
-    assert_eq!(w.aws.drain(&w.queue).await.len(), 2, "one notification per service");
+    assert_eq!(w.messages().await.len(), 2, "one notification per service");
 }
 
 #[tokio::test]
@@ -188,7 +190,7 @@ async fn events_that_are_not_ours_change_nothing() {
     }
     assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
     assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
-    assert!(w.aws.drain(&w.queue).await.is_empty());
+    assert!(w.messages().await.is_empty());
 }
 
 #[tokio::test]
@@ -218,5 +220,5 @@ async fn malformed_events_are_errors_that_change_nothing() {
     }
     assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
     assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
-    assert!(w.aws.drain(&w.queue).await.is_empty());
+    assert!(w.messages().await.is_empty());
 }

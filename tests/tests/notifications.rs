@@ -6,26 +6,25 @@ use deckhand::config::{BuildFinishedConfig, DeployEventsConfig, ImagePushedConfi
 use deckhand::deploy_events::DeployEvents;
 use deckhand::image_pushed::ImagePushed;
 use deckhand::outcome::ServiceResult;
-use deckhand_integration_tests::{Aws, DIGEST, Moto, REGISTRY, attribute, document, sample_event};
+use deckhand_integration_tests::{DIGEST, Local, REGISTRY, attribute, document, sample_event};
 use serde_json::{Value, json};
 
-struct World {
-    _moto: Moto,
-    sdk: aws_config::SdkConfig,
-    aws: Aws,
-    topic: String,
-    queue: String,
+async fn world() -> Local {
+    Local::start().await
 }
 
-async fn world() -> World {
-    let moto = Moto::start();
-    let sdk = moto.sdk_config().await;
-    let aws = Aws::new(&sdk);
-    let (topic, queue) = aws.topic_with_queue("deckhand").await;
-    World { _moto: moto, sdk, aws, topic, queue }
+/// The functions under test, configured for the local AWS.
+trait Functions {
+    fn builds(&self, clusters: &[&str], notify_started: bool) -> BuildFinished;
+    fn deploy_events(
+        &self,
+        clusters: &[&str],
+    ) -> DeployEvents<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns>;
+    fn pushes(&self, clusters: &[&str]) -> ImagePushed;
+    async fn checked_messages(&self) -> Vec<Value>;
 }
 
-impl World {
+impl Functions for Local {
     fn builds(&self, clusters: &[&str], notify_started: bool) -> BuildFinished {
         let config = BuildFinishedConfig {
             notify_topic_arn: self.topic.clone(),
@@ -50,8 +49,8 @@ impl World {
     }
 
     /// Messages now in the queue, each checked for secrets.
-    async fn messages(&self) -> Vec<Value> {
-        let messages = self.aws.drain(&self.queue).await;
+    async fn checked_messages(&self) -> Vec<Value> {
+        let messages = self.messages().await;
         for message in &messages {
             let raw = message.to_string();
             for secret in ["npm_s3cr3tValue", "NPM_TOKEN", "ci/registry:password", "hunter2"] {
@@ -81,7 +80,7 @@ async fn every_build_status_lands_rendered_and_filterable() {
     for (sample, subject, severity, event, in_text) in cases {
         let outcome = builds.handle(sample_event(sample)).await.unwrap();
         assert_eq!(outcome.notification.as_ref().map(|n| n.subject.as_str()), Some(subject), "{sample}");
-        let messages = w.messages().await;
+        let messages = w.checked_messages().await;
         assert_eq!(messages.len(), 1, "{sample}");
         let envelope = &messages[0];
         assert_eq!(envelope["Subject"], subject);
@@ -100,9 +99,9 @@ async fn every_build_status_lands_rendered_and_filterable() {
 
     // A build that starts is quiet unless asked for.
     assert!(builds.handle(sample_event("codebuild-in-progress.json")).await.unwrap().ignored.unwrap().contains("NOTIFY_BUILD_STARTED"));
-    assert!(w.messages().await.is_empty());
+    assert!(w.checked_messages().await.is_empty());
     w.builds(&[], true).handle(sample_event("codebuild-in-progress.json")).await.unwrap();
-    let started = w.messages().await;
+    let started = w.checked_messages().await;
     assert_eq!((started[0]["Subject"].as_str(), attribute(&started[0], "severity")), (Some("Build started: shop-web #55"), "info"));
 }
 
@@ -113,7 +112,7 @@ async fn a_build_event_delivered_twice_publishes_once() {
     builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
     let again = builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
     assert!(again.ignored.unwrap().contains("duplicate"));
-    assert_eq!(w.messages().await.len(), 1);
+    assert_eq!(w.checked_messages().await.len(), 1);
 }
 
 #[tokio::test]
@@ -131,7 +130,7 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
         w.aws.task_definition(&running).await.container_definitions()[0].image.as_deref(),
         Some(format!("{REGISTRY}/shop/web@{DIGEST}").as_str())
     );
-    let messages = w.messages().await;
+    let messages = w.checked_messages().await;
     let events: Vec<&str> = messages.iter().map(|m| attribute(m, "event")).collect();
     assert_eq!(events, ["image.deployed", "build.succeeded"]);
     assert!(document(&messages[1])["text"].as_str().unwrap().contains("Deploying:  prod/web (rev 2"));
@@ -140,7 +139,7 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
     let push = w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
     assert!(matches!(push.services[0].result, ServiceResult::Unchanged { .. }), "{push:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
-    assert!(w.messages().await.is_empty());
+    assert!(w.checked_messages().await.is_empty());
 }
 
 #[tokio::test]
@@ -155,7 +154,7 @@ async fn an_ecr_push_first_makes_the_build_rollout_unchanged() {
 
     assert!(matches!(outcome.services[0].result, ServiceResult::Unchanged { .. }), "{outcome:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
-    let events: Vec<String> = w.messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect();
+    let events: Vec<String> = w.checked_messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect();
     assert_eq!(events, ["image.deployed", "build.succeeded"]);
 }
 
@@ -177,7 +176,7 @@ async fn ecs_deployment_states_name_service_revisions_and_reason() {
         let mut sample_json = sample_event(sample);
         sample_json["detail"]["deploymentId"] = json!(deployment);
         events.handle(sample_json).await.unwrap();
-        let messages = w.messages().await;
+        let messages = w.checked_messages().await;
         assert_eq!(messages.len(), 1, "{sample}");
         let envelope = &messages[0];
         assert_eq!(envelope["Subject"], subject);
@@ -201,7 +200,7 @@ async fn ecs_deployment_states_name_service_revisions_and_reason() {
             .unwrap()
             .contains("CLUSTERS")
     );
-    assert!(w.messages().await.is_empty());
+    assert!(w.checked_messages().await.is_empty());
 }
 
 #[tokio::test]
@@ -216,7 +215,7 @@ async fn codedeploy_states_name_the_service_and_revision() {
     push["detail"]["image-tag"] = json!("release-42");
     w.pushes(&["prod"]).handle(push).await.unwrap();
     let deployment_id = w.aws.deployments("shop", "web-bg").await.remove(0);
-    w.messages().await;
+    w.checked_messages().await;
 
     let events = w.deploy_events(&[]);
     for (sample, subject, severity) in [
@@ -228,7 +227,7 @@ async fn codedeploy_states_name_the_service_and_revision() {
         let mut event = sample_event(sample);
         event["detail"]["deploymentId"] = json!(deployment_id);
         events.handle(event).await.unwrap();
-        let messages = w.messages().await;
+        let messages = w.checked_messages().await;
         assert_eq!(messages.len(), 1, "{sample}");
         assert_eq!(messages[0]["Subject"], subject);
         assert_eq!(attribute(&messages[0], "severity"), severity);
@@ -251,5 +250,5 @@ async fn malformed_notification_events_are_errors_naming_the_field() {
 
     let err = w.deploy_events(&[]).handle(sample_event("ecr-push-tagged.json")).await.unwrap_err().to_string();
     assert!(err.contains("`detail-type`"), "{err}");
-    assert!(w.messages().await.is_empty());
+    assert!(w.checked_messages().await.is_empty());
 }

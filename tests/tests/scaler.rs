@@ -4,7 +4,7 @@
 use deckhand::config::ScalerConfig;
 use deckhand::scaler::{Scaler, ScalingResult};
 use deckhand::scaling::Decision;
-use deckhand_integration_tests::{Aws, Moto, attribute, sample_event};
+use deckhand_integration_tests::{Local, attribute, sample_event};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,24 +13,31 @@ const LOW: &str = "deckhand-scale-prod-web-cpu-low";
 const T0: u64 = 1_795_000_000;
 
 struct World {
-    _moto: Moto,
-    sdk: aws_config::SdkConfig,
-    aws: Aws,
-    topic: String,
-    queue: String,
+    local: Local,
     clock: Arc<AtomicU64>,
 }
 
-/// Cluster `prod` with service `web` (2 tasks) carrying `tags`.
+impl std::ops::Deref for World {
+    type Target = Local;
+    fn deref(&self) -> &Local {
+        &self.local
+    }
+}
+
+/// Cluster `prod` with service `web` (2 tasks, or a CodeDeploy one) carrying `tags`.
+async fn world_with(tags: &[(&str, &str)], code_deploy: bool) -> World {
+    let local = Local::start().await;
+    local.aws.create_cluster("prod").await;
+    if code_deploy {
+        local.aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
+    }
+    let td = local.aws.register_web_task_definition("web", "v1").await;
+    local.aws.create_service("prod", "web", &td, tags, code_deploy).await;
+    World { local, clock: Arc::new(AtomicU64::new(T0)) }
+}
+
 async fn world(tags: &[(&str, &str)]) -> World {
-    let moto = Moto::start();
-    let sdk = moto.sdk_config().await;
-    let aws = Aws::new(&sdk);
-    let (topic, queue) = aws.topic_with_queue("deckhand").await;
-    aws.create_cluster("prod").await;
-    let td = aws.register_web_task_definition("web", "v1").await;
-    aws.create_service("prod", "web", &td, tags, false).await;
-    World { _moto: moto, sdk, aws, topic, queue, clock: Arc::new(AtomicU64::new(T0)) }
+    world_with(tags, false).await
 }
 
 impl World {
@@ -52,7 +59,7 @@ impl World {
     }
 
     async fn events(&self) -> Vec<String> {
-        self.aws.drain(&self.queue).await.iter().map(|m| attribute(m, "event").to_owned()).collect()
+        self.messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect()
     }
 }
 
@@ -65,7 +72,7 @@ async fn an_alarm_raises_the_desired_count_and_says_so() {
 
     assert!(matches!(outcome.services[0].result, ScalingResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
     assert_eq!(w.aws.desired_count("prod", "web").await, 3);
-    let messages = w.aws.drain(&w.queue).await;
+    let messages = w.messages().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["Subject"], "Scaled out prod/web: 2 -> 3 tasks");
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "service")), ("scaling.out", "web"));
@@ -97,7 +104,7 @@ async fn rechecks_keep_scaling_until_the_maximum_and_stop_there() {
 
     // The alarm firing again at the maximum is worth one warning.
     scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
-    let messages = w.aws.drain(&w.queue).await;
+    let messages = w.messages().await;
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("scaling.at_max", "warning"));
 }
 
@@ -138,17 +145,9 @@ async fn scale_in_is_refused_while_a_blue_green_deployment_is_active() {
         ("deckhand:codedeploy-app", "shop"),
         ("deckhand:codedeploy-group", "web-bg"),
     ];
-    let moto = Moto::start();
-    let sdk = moto.sdk_config().await;
-    let aws = Aws::new(&sdk);
-    let (topic, queue) = aws.topic_with_queue("deckhand").await;
-    aws.create_cluster("prod").await;
-    aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
-    let td = aws.register_web_task_definition("web", "v1").await;
-    aws.create_service("prod", "web", &td, &tags, true).await;
-    aws.ecs.update_service().cluster("prod").service("web").desired_count(4).send().await.unwrap();
-    aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 8.0).await;
-    let w = World { _moto: moto, sdk, aws, topic, queue, clock: Arc::new(AtomicU64::new(T0)) };
+    let w = world_with(&tags, true).await;
+    w.aws.ecs.update_service().cluster("prod").service("web").desired_count(4).send().await.unwrap();
+    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 8.0).await;
 
     // No deployment: one task goes.
     w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();

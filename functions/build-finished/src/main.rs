@@ -1,6 +1,10 @@
 //! Lambda `build-finished`: CodeBuild build state change → notification (and rollout of an exported image).
 
-use deckhand::{build_finished::BuildFinished, config::BuildFinishedConfig, runtime};
+use deckhand::{
+    build_finished::BuildFinished,
+    config::{BuildFinishedConfig, FromEnv},
+    runtime,
+};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]

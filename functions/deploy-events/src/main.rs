@@ -1,6 +1,10 @@
 //! Lambda `deploy-events`: ECS and CodeDeploy deployment state changes → notifications.
 
-use deckhand::{config::DeployEventsConfig, deploy_events::DeployEvents, runtime};
+use deckhand::{
+    config::{DeployEventsConfig, FromEnv},
+    deploy_events::DeployEvents,
+    runtime,
+};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]

@@ -1,6 +1,10 @@
 //! Lambda `image-pushed`: ECR push → digest-pinned revision → deployment → notification.
 
-use deckhand::{config::ImagePushedConfig, image_pushed::ImagePushed, runtime};
+use deckhand::{
+    config::{FromEnv, ImagePushedConfig},
+    image_pushed::ImagePushed,
+    runtime,
+};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]

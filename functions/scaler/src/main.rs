@@ -1,6 +1,9 @@
 //! Lambda `scaler`: scaling alarms (and a 1-minute re-check) → ECS service desired count.
 
-use deckhand::{config::ScalerConfig, runtime, scaler};
+use deckhand::{
+    config::{FromEnv, ScalerConfig},
+    runtime, scaler,
+};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
