@@ -92,6 +92,75 @@ impl FromEnv for ScalerConfig {
     }
 }
 
+/// Configuration of the `traffic-gate` function: defaults that service tags override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateConfig {
+    pub notify_topic_arn: String,
+    /// `GATE_PATH` (default `/health`).
+    pub path: String,
+    /// `GATE_TIMEOUT_MS` per probe (default 5000).
+    pub timeout_ms: u64,
+    /// `GATE_INTERVAL_MS` between probes (default 5000); also the ECS hook's callBackDelay.
+    pub interval_ms: u64,
+    /// `GATE_HEALTHY_THRESHOLD` (default 2), `GATE_UNHEALTHY_THRESHOLD` (default 2), `GATE_MAX_PROBES` (default 10).
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    pub max_probes: u32,
+    /// `GATE_STATUS`: healthy status codes (default `200`).
+    pub expected_status: Vec<u16>,
+    /// `GATE_ALARMS`: alarms that must not be in ALARM for any service.
+    pub alarms: Vec<String>,
+}
+
+impl FromEnv for GateConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let path = lookup("GATE_PATH").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).unwrap_or_else(|| "/health".into());
+        if !path.starts_with('/') {
+            return Err(ConfigError::Invalid { var: "GATE_PATH", reason: format!("`{path}` does not start with /") });
+        }
+        let config = Self {
+            notify_topic_arn: topic_arn(&lookup)?,
+            path,
+            timeout_ms: number(&lookup, "GATE_TIMEOUT_MS", 5000)?,
+            interval_ms: number(&lookup, "GATE_INTERVAL_MS", 5000)?,
+            healthy_threshold: number(&lookup, "GATE_HEALTHY_THRESHOLD", 2)?,
+            unhealthy_threshold: number(&lookup, "GATE_UNHEALTHY_THRESHOLD", 2)?,
+            max_probes: number(&lookup, "GATE_MAX_PROBES", 10)?,
+            expected_status: status_codes(lookup("GATE_STATUS").as_deref().unwrap_or("200"))
+                .map_err(|reason| ConfigError::Invalid { var: "GATE_STATUS", reason })?,
+            alarms: words(lookup("GATE_ALARMS").as_deref().unwrap_or("")),
+        };
+        if config.healthy_threshold == 0 || config.unhealthy_threshold == 0 || config.max_probes < config.healthy_threshold {
+            return Err(ConfigError::Invalid {
+                var: "GATE_MAX_PROBES",
+                reason: "thresholds must be at least 1 and GATE_MAX_PROBES at least GATE_HEALTHY_THRESHOLD".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+/// Names separated by commas or white space (tag values cannot hold commas).
+pub fn words(value: &str) -> Vec<String> {
+    value.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+/// `200`, `200 204`, `200,301`: HTTP status codes.
+pub fn status_codes(value: &str) -> Result<Vec<u16>, String> {
+    let codes: Result<Vec<u16>, String> = words(value)
+        .iter()
+        .map(|w| w.parse::<u16>().ok().filter(|c| (100..600).contains(c)).ok_or_else(|| format!("`{w}` is not an HTTP status code")))
+        .collect();
+    codes.and_then(|c| if c.is_empty() { Err("no status code".into()) } else { Ok(c) })
+}
+
+fn number<T: std::str::FromStr>(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, default: T) -> Result<T, ConfigError> {
+    match lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(value) => value.parse().map_err(|_| ConfigError::Invalid { var, reason: format!("`{value}` is not a whole number") }),
+    }
+}
+
 const SCALING_ALARM_PREFIX: &str = "SCALING_ALARM_PREFIX";
 const CLUSTERS: &str = "CLUSTERS";
 const NOTIFY_BUILD_STARTED: &str = "NOTIFY_BUILD_STARTED";
@@ -193,6 +262,30 @@ mod tests {
         let err = BuildFinishedConfig::from_lookup(lookup(&[("NOTIFY_TOPIC_ARN", TOPIC), ("NOTIFY_BUILD_STARTED", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("NOTIFY_BUILD_STARTED"), "{err}");
         assert!(DeployEventsConfig::from_lookup(lookup(&[])).unwrap_err().to_string().contains("NOTIFY_TOPIC_ARN"));
+    }
+
+    #[test]
+    fn gate_config_defaults_and_errors() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            GateConfig::from_lookup(move |var| {
+                if var == "NOTIFY_TOPIC_ARN" {
+                    Some(TOPIC.into())
+                } else {
+                    pairs.iter().find(|(k, _)| *k == var).map(|(_, v)| v.to_string())
+                }
+            })
+        };
+        let cfg = with(&[]).unwrap();
+        assert_eq!(
+            (cfg.path.as_str(), cfg.timeout_ms, cfg.healthy_threshold, cfg.expected_status.as_slice()),
+            ("/health", 5000, 2, &[200][..])
+        );
+        let cfg = with(&[("GATE_STATUS", "200 204"), ("GATE_ALARMS", "a, b c")]).unwrap();
+        assert_eq!((cfg.expected_status, cfg.alarms), (vec![200, 204], vec!["a".to_owned(), "b".into(), "c".into()]));
+        assert!(with(&[("GATE_STATUS", "ok")]).unwrap_err().to_string().contains("GATE_STATUS"));
+        assert!(with(&[("GATE_TIMEOUT_MS", "-1")]).unwrap_err().to_string().contains("GATE_TIMEOUT_MS"));
+        assert!(with(&[("GATE_PATH", "health")]).unwrap_err().to_string().contains("GATE_PATH"));
+        assert!(with(&[("GATE_MAX_PROBES", "1")]).unwrap_err().to_string().contains("GATE_MAX_PROBES"));
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
                 ecs_notification(change, &deployments)
             }
             DeploymentEvent::CodeDeploy(change) => {
-                let services = self.codedeploy.group_services(&change.application, &change.deployment_group).await?;
+                let services = self.codedeploy.deployment_group(&change.application, &change.deployment_group).await?.services;
                 if !services.is_empty() && !services.iter().any(|(cluster, _)| self.watches(cluster)) {
                     return Ok(
                         self.ignored(event_id, format!("deployment group {} deploys no service in CLUSTERS", change.deployment_group))

@@ -16,10 +16,13 @@ use crate::rollout::{self, Decision, ImageUpdate};
 use crate::tags;
 use serde_json::json;
 use std::collections::HashMap;
+use std::time::Duration;
 use tracing::{info, warn};
 
 pub struct Deployer<E, C, N> {
     clusters: Vec<String>,
+    /// How long to wait, in turn, for a busy CodeDeploy group (one active deployment) to free up.
+    busy_waits: Vec<Duration>,
     ecs: E,
     codedeploy: C,
     notifier: N,
@@ -43,12 +46,17 @@ struct Memo {
 /// How one service's rollout ended, before it becomes part of the outcome.
 enum Step {
     Done(ServiceResult),
-    Deployed { registered: Registered, deployment_id: String, updates: Vec<ImageUpdate> },
+    Deployed { registered: Registered, deployment_id: String, updates: Vec<ImageUpdate>, superseded: Option<String> },
 }
 
 impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer<E, C, N> {
     pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N) -> Self {
-        Self { clusters, ecs, codedeploy, notifier }
+        Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier }
+    }
+
+    pub fn with_busy_waits(mut self, waits: Vec<Duration>) -> Self {
+        self.busy_waits = waits;
+        self
     }
 
     /// Rolls `push` out to every service that tracks it, one service at a time. A failing
@@ -86,8 +94,8 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer
         match self.deploy_service(push, service, memo).await {
             Ok(Step::Done(result)) => result,
             Err(err) => ServiceResult::Failed { error: err.to_string() },
-            Ok(Step::Deployed { registered, deployment_id, updates }) => {
-                let notification = deployed_notification(push, service, &registered, &deployment_id, &updates);
+            Ok(Step::Deployed { registered, deployment_id, updates, superseded }) => {
+                let notification = deployed_notification(push, service, &registered, &deployment_id, &updates, superseded.as_deref());
                 let notified = match self.notifier.publish(&notification).await {
                     Ok(_) => true,
                     // The deployment stands; a retry would find it `unchanged` and not notify.
@@ -102,6 +110,7 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer
                     revision: registered.revision,
                     deployment_id,
                     images: updates,
+                    superseded,
                     notified,
                 }
             }
@@ -127,7 +136,7 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer
             Controller::Ecs => {
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
                 let deployment_id = self.ecs.roll_out(service, &registered.arn).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates })
+                Ok(Step::Deployed { registered, deployment_id, updates, superseded: None })
             }
             Controller::CodeDeploy => {
                 let (Some(application), Some(group)) = (service.tags.get(tags::CODEDEPLOY_APP), service.tags.get(tags::CODEDEPLOY_GROUP))
@@ -149,16 +158,42 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer
                     }
                 }
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
+                // The newest image wins: an older image still deploying is stopped and rolled back.
+                let superseded = active.map(|a| a.id);
+                if let Some(id) = &superseded {
+                    info!(service = service.name, deployment = id, "stopping the deployment of an older image");
+                    self.codedeploy.stop_deployment(id).await?;
+                }
                 let request = BlueGreenRequest {
                     application,
                     deployment_group: group,
                     task_definition: &registered.arn,
                     container_name: &load_balancer.container_name,
                     container_port: load_balancer.container_port,
+                    deployment_config: service.tags.get(tags::TRAFFIC).map(String::as_str),
                     description: format!("Deckhand: {}:{} ({})", push.repository, push.tag.as_deref().unwrap_or("-"), push.digest),
                 };
-                let deployment_id = self.codedeploy.create_deployment(&request).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates })
+                let deployment_id = self.create_when_free(&request).await?;
+                Ok(Step::Deployed { registered, deployment_id, updates, superseded })
+            }
+        }
+    }
+
+    /// CreateDeployment, waiting (bounded) while the group's stopped deployment rolls back:
+    /// CodeDeploy allows one active deployment per group. Still busy after the last wait, the
+    /// error makes Lambda retry the event, which then finds nothing left to stop.
+    async fn create_when_free(&self, request: &BlueGreenRequest<'_>) -> Result<String, HandlerError> {
+        let mut waits = self.busy_waits.iter();
+        loop {
+            match self.codedeploy.create_deployment(request).await {
+                Err(HandlerError::Busy(err)) => match waits.next() {
+                    Some(wait) => {
+                        info!(group = request.deployment_group, wait_ms = wait.as_millis() as u64, "deployment group busy, waiting");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(HandlerError::Busy(err)),
+                },
+                result => return result,
             }
         }
     }
@@ -205,6 +240,7 @@ fn deployed_notification(
     registered: &Registered,
     deployment_id: &str,
     updates: &[ImageUpdate],
+    superseded: Option<&str>,
 ) -> Notification {
     let cluster = service.cluster_name();
     let tag = push.tag.as_deref().unwrap_or("(untagged)");
@@ -221,6 +257,9 @@ fn deployed_notification(
     );
     for update in updates {
         text.push_str(&format!("Container {}:\n  from  {}\n  to    {}\n", update.container, update.from, update.to));
+    }
+    if let Some(id) = superseded {
+        text.push_str(&format!("Supersedes:  {id} (an older image; stopped and rolled back)\n"));
     }
     if let Some(id) = &push.event_id {
         text.push_str(&format!("ECR event:   {id}\n"));
@@ -239,6 +278,7 @@ fn deployed_notification(
             "task_definition": registered.arn,
             "revision": registered.revision,
             "deployment_id": deployment_id,
+            "superseded": superseded,
             "images": updates,
         }),
         cluster: Some(cluster.to_owned()),

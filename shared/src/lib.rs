@@ -8,6 +8,8 @@ pub mod deploy_events;
 pub mod deployer;
 pub mod error;
 pub mod event;
+pub mod gate;
+pub mod http_probe;
 pub mod image_pushed;
 pub mod notify;
 pub mod outcome;
@@ -18,6 +20,8 @@ pub mod scaler;
 pub mod scaling;
 
 /// Service tags Deckhand reads. Values are documented in the README.
+pub mod traffic_gate;
+
 pub mod tags {
     /// Which pushed tags deploy this service; its presence opts the service in.
     pub const TRACK: &str = "deckhand:track";
@@ -26,6 +30,18 @@ pub mod tags {
     /// CodeDeploy application and deployment group for services with the `CODE_DEPLOY` controller.
     pub const CODEDEPLOY_APP: &str = "deckhand:codedeploy-app";
     pub const CODEDEPLOY_GROUP: &str = "deckhand:codedeploy-group";
+    /// CodeDeploy deployment configuration (traffic shift) for this service's blue/green deployments.
+    pub const TRAFFIC: &str = "deckhand:traffic";
+    /// Traffic gate: base URLs of the production and test listeners, the health path, alarms,
+    /// the target group serving the new revision, healthy status codes.
+    pub const GATE_URL: &str = "deckhand:gate-url";
+    pub const GATE_TEST_URL: &str = "deckhand:gate-test-url";
+    pub const GATE_PATH: &str = "deckhand:gate-path";
+    pub const GATE_ALARMS: &str = "deckhand:gate-alarms";
+    pub const GATE_TARGET_GROUP: &str = "deckhand:gate-target-group";
+    pub const GATE_STATUS: &str = "deckhand:gate-status";
+    /// Present (and not `false`): deployments are frozen; the traffic gate fails every shift.
+    pub const FREEZE: &str = "deckhand:freeze";
     /// Opts a service in to scaling (any value); the bound and cooldown tags only configure it.
     pub const SCALE: &str = "deckhand:scale";
     pub const SCALE_MIN: &str = "deckhand:scale-min";

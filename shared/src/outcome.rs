@@ -73,6 +73,9 @@ pub enum ServiceResult {
         revision: i32,
         deployment_id: String,
         images: Vec<ImageUpdate>,
+        /// A deployment of an older image that this one replaced.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        superseded: Option<String>,
         notified: bool,
     },
     Unchanged {

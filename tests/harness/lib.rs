@@ -128,6 +128,7 @@ pub struct Aws {
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    config: SdkConfig,
 }
 
 impl Aws {
@@ -138,6 +139,7 @@ impl Aws {
             sns: aws_sdk_sns::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            config: config.clone(),
         }
     }
 
@@ -323,5 +325,90 @@ impl Aws {
     pub async fn deployments(&self, application: &str, group: &str) -> Vec<String> {
         let output = self.codedeploy.list_deployments().application_name(application).deployment_group_name(group).send().await.unwrap();
         output.deployments.unwrap_or_default()
+    }
+}
+
+/// How the stand-in for a new revision answers one health request.
+#[derive(Debug, Clone, Copy)]
+pub enum Reply {
+    Status(u16),
+    /// Accept the request and answer nothing for this long.
+    Hang(Duration),
+}
+
+/// A real HTTP server on 127.0.0.1 playing the new revision: it answers requests with `script`
+/// in order, repeating the last reply; stops when dropped.
+pub struct HealthServer {
+    pub url: String,
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+}
+
+impl HealthServer {
+    pub fn start(script: Vec<Reply>) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        assert!(!script.is_empty(), "a script of at least one reply");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let served = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (served_by_server, stop_server) = (served.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop_server.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let n = served_by_server.fetch_add(1, Ordering::SeqCst);
+                let reply = script[n.min(script.len() - 1)];
+                std::thread::spawn(move || {
+                    let mut request = [0u8; 2048];
+                    let _ = stream.read(&mut request);
+                    match reply {
+                        Reply::Status(code) => {
+                            let _ = write!(stream, "HTTP/1.1 {code} Scripted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                        }
+                        Reply::Hang(duration) => std::thread::sleep(duration),
+                    }
+                });
+            }
+        });
+        Self { url: format!("http://127.0.0.1:{port}"), served, stop, port }
+    }
+
+    /// Requests answered (or hung) so far.
+    pub fn requests(&self) -> usize {
+        self.served.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for HealthServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// A loopback URL where nothing listens (connection refused).
+pub fn refused_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    format!("http://127.0.0.1:{port}")
+}
+
+impl Aws {
+    /// A target group (Lambda targets need no VPC in moto) with `healthy` registered targets.
+    pub async fn target_group(&self, name: &str, healthy: usize) -> String {
+        use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetTypeEnum};
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&self.config);
+        let group = elb.create_target_group().name(name).target_type(TargetTypeEnum::Lambda).send().await.unwrap();
+        let arn = group.target_groups.unwrap()[0].target_group_arn.clone().unwrap();
+        for i in 0..healthy {
+            let target = TargetDescription::builder().id(format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:green-{i}")).build();
+            elb.register_targets().target_group_arn(&arn).targets(target).send().await.unwrap();
+        }
+        arn
     }
 }

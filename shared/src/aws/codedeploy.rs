@@ -1,10 +1,10 @@
 //! CodeDeploy blue/green deployments of ECS services through the SDK.
 
-use super::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails};
+use super::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter};
 use crate::error::{HandlerError, aws_error};
 use crate::rollout::task_definition_in_appspec;
 use aws_sdk_codedeploy::Client;
-use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType};
+use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentStatus, LifecycleEventStatus, RevisionLocation, RevisionLocationType};
 use serde_json::json;
 
 #[derive(Debug, Clone)]
@@ -57,13 +57,15 @@ impl CodeDeployments for SdkCodeDeploy {
             format!("{code}: {}", e.message.unwrap_or_default()).trim_start_matches(": ").to_owned()
         });
         Ok(DeploymentDetails {
+            application: info.application_name.unwrap_or_default(),
+            deployment_group: info.deployment_group_name.unwrap_or_default(),
             task_definition: content.as_deref().and_then(task_definition_in_appspec).map(str::to_owned),
             error,
             rollback: info.rollback_info.and_then(|r| r.rollback_message),
         })
     }
 
-    async fn group_services(&self, application: &str, group: &str) -> AwsResult<Vec<(String, String)>> {
+    async fn deployment_group(&self, application: &str, group: &str) -> AwsResult<DeploymentGroup> {
         let output = self
             .client
             .get_deployment_group()
@@ -72,8 +74,27 @@ impl CodeDeployments for SdkCodeDeploy {
             .send()
             .await
             .map_err(|err| aws_error("codedeploy:GetDeploymentGroup", err))?;
-        let services = output.deployment_group_info.and_then(|g| g.ecs_services).unwrap_or_default();
-        Ok(services.into_iter().filter_map(|s| Some((s.cluster_name?, s.service_name?))).collect())
+        let Some(info) = output.deployment_group_info else { return Ok(DeploymentGroup::default()) };
+        let services = info.ecs_services.unwrap_or_default().into_iter().filter_map(|s| Some((s.cluster_name?, s.service_name?))).collect();
+        let pairs = info.load_balancer_info.and_then(|lb| lb.target_group_pair_info_list).unwrap_or_default();
+        let listeners = |route: Option<aws_sdk_codedeploy::types::TrafficRoute>| route.and_then(|r| r.listener_arns).unwrap_or_default();
+        let (mut production_listeners, mut test_listeners) = (Vec::new(), Vec::new());
+        for pair in pairs {
+            production_listeners.extend(listeners(pair.prod_traffic_route));
+            test_listeners.extend(listeners(pair.test_traffic_route));
+        }
+        Ok(DeploymentGroup { services, production_listeners, test_listeners })
+    }
+
+    async fn stop_deployment(&self, id: &str) -> AwsResult<()> {
+        self.client
+            .stop_deployment()
+            .deployment_id(id)
+            .auto_rollback_enabled(true)
+            .send()
+            .await
+            .map_err(|err| aws_error("codedeploy:StopDeployment", err))?;
+        Ok(())
     }
 
     async fn active_deployment(&self, application: &str, group: &str) -> AwsResult<Option<ActiveDeployment>> {
@@ -112,12 +133,33 @@ impl CodeDeployments for SdkCodeDeploy {
             .application_name(request.application)
             .deployment_group_name(request.deployment_group)
             .revision(revision)
+            .set_deployment_config_name(request.deployment_config.map(str::to_owned))
             .description(&request.description)
             .send()
             .await
-            .map_err(|err| aws_error("codedeploy:CreateDeployment", err))?;
+            .map_err(|err| {
+                // One active deployment per group: the caller may wait for the stopped one to end.
+                let busy = err.as_service_error().is_some_and(|e| e.is_deployment_limit_exceeded_exception());
+                let error = aws_error("codedeploy:CreateDeployment", err);
+                if busy { HandlerError::Busy(Box::new(error)) } else { error }
+            })?;
         output
             .deployment_id
             .ok_or(HandlerError::Aws { operation: "codedeploy:CreateDeployment", message: "the response names no deployment".into() })
+    }
+}
+
+impl HookReporter for SdkCodeDeploy {
+    async fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> AwsResult<()> {
+        let status = if succeeded { LifecycleEventStatus::Succeeded } else { LifecycleEventStatus::Failed };
+        self.client
+            .put_lifecycle_event_hook_execution_status()
+            .deployment_id(deployment_id)
+            .lifecycle_event_hook_execution_id(execution_id)
+            .status(status)
+            .send()
+            .await
+            .map_err(|err| aws_error("codedeploy:PutLifecycleEventHookExecutionStatus", err))?;
+        Ok(())
     }
 }

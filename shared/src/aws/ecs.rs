@@ -125,6 +125,11 @@ impl ServiceCapacity for SdkEcs {
             tags: tag_map(found.tags.unwrap_or_default()),
             deployments: found.deployments.map_or(0, |d| d.len()),
             task_sets: found.task_sets.map_or(0, |t| t.iter().filter(|t| t.status.as_deref() != Some("DRAINING")).count()),
+            alternate_target_group: found
+                .load_balancers
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|lb| lb.advanced_configuration.and_then(|c| c.alternate_target_group_arn)),
         }))
     }
 

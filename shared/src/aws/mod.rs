@@ -4,6 +4,7 @@
 pub mod cloudwatch;
 pub mod codedeploy;
 pub mod ecs;
+pub mod elb;
 pub mod sns;
 
 use crate::error::HandlerError;
@@ -121,22 +122,55 @@ pub struct BlueGreenRequest<'a> {
     pub task_definition: &'a str,
     pub container_name: &'a str,
     pub container_port: i32,
+    /// CodeDeploy deployment configuration (traffic shift); the group's default when `None`.
+    pub deployment_config: Option<&'a str>,
     pub description: String,
 }
 
 /// What a CodeDeploy deployment was about and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeploymentDetails {
+    pub application: String,
+    pub deployment_group: String,
     pub task_definition: Option<String>,
     /// `CODE: message` when it failed.
     pub error: Option<String>,
     pub rollback: Option<String>,
 }
 
+/// A CodeDeploy deployment group of ECS services.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentGroup {
+    /// (cluster, service)
+    pub services: Vec<(String, String)>,
+    pub production_listeners: Vec<String>,
+    pub test_listeners: Vec<String>,
+}
+
+/// Answers a CodeDeploy lifecycle hook.
+pub trait HookReporter {
+    fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> impl Future<Output = AwsResult<()>> + Send;
+}
+
+/// One target of a target group and its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+pub trait LoadBalancers {
+    fn target_health(&self, target_group: &str) -> impl Future<Output = AwsResult<Vec<Target>>> + Send;
+    /// The target group a listener forwards to (the heaviest, when weighted).
+    fn forward_target_group(&self, listener: &str) -> impl Future<Output = AwsResult<Option<String>>> + Send;
+}
+
 pub trait CodeDeployments {
     fn deployment(&self, id: &str) -> impl Future<Output = AwsResult<DeploymentDetails>> + Send;
-    /// The ECS services (cluster, service) a deployment group deploys.
-    fn group_services(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<Vec<(String, String)>>> + Send;
+    fn deployment_group(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<DeploymentGroup>> + Send;
+    /// Stops a deployment and rolls it back.
+    fn stop_deployment(&self, id: &str) -> impl Future<Output = AwsResult<()>> + Send;
     fn active_deployment(&self, application: &str, group: &str) -> impl Future<Output = AwsResult<Option<ActiveDeployment>>> + Send;
     fn create_deployment(&self, request: &BlueGreenRequest<'_>) -> impl Future<Output = AwsResult<String>> + Send;
 }
@@ -179,6 +213,8 @@ pub struct Capacity {
     pub deployments: usize,
     /// Task sets (more than one: a blue/green deployment runs green beside blue).
     pub task_sets: usize,
+    /// ECS blue/green: the target group the new revision registers in.
+    pub alternate_target_group: Option<String>,
 }
 
 pub trait ServiceCapacity {

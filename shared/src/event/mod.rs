@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod codebuild;
 pub mod deployment;
 pub mod ecr;
+pub mod hook;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

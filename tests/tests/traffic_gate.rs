@@ -1,0 +1,264 @@
+//! `traffic-gate` with a real HTTP server on 127.0.0.1 as the new revision, alarms and target
+//! health from moto server. moto does not implement CodeDeploy's
+//! PutLifecycleEventHookExecutionStatus, so that one call goes to an `aws-smithy-mocks` client
+//! whose rule asserts the deployment id, hook execution id and status sent.
+
+use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
+use aws_sdk_codedeploy::types::LifecycleEventStatus;
+use aws_smithy_mocks::{Rule, mock, mock_client};
+use deckhand::aws::codedeploy::SdkCodeDeploy;
+use deckhand::config::GateConfig;
+use deckhand::traffic_gate::{SdkGatePorts, TrafficGate};
+use deckhand_integration_tests::{HealthServer, Local, Reply, attribute, document, refused_url, sample_event};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const EXECUTION: &str = "exec-1";
+
+fn config(topic: &str) -> GateConfig {
+    GateConfig {
+        notify_topic_arn: topic.into(),
+        path: "/health".into(),
+        timeout_ms: 300,
+        interval_ms: 20,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+        max_probes: 6,
+        expected_status: vec![200],
+        alarms: vec![],
+    }
+}
+
+/// Cluster `prod`, service `web` (2 tasks) whose gate probes `url`, a target group with
+/// `healthy` targets, and a CodeDeploy group for it with one deployment: (local, deployment id).
+async fn world(url: &str, healthy: usize, extra_tags: &[(&str, &str)]) -> (Local, String) {
+    let local = Local::start().await;
+    let aws = &local.aws;
+    aws.create_cluster("prod").await;
+    aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
+    let group = aws.target_group("web-green", healthy).await;
+    let td = aws.register_web_task_definition("web", "v1").await;
+    let mut tags = vec![("deckhand:gate-test-url", url), ("deckhand:gate-target-group", group.as_str())];
+    tags.extend_from_slice(extra_tags);
+    aws.create_service("prod", "web", &td, &tags, true).await;
+    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
+        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
+        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
+        .build();
+    let deployment = aws
+        .codedeploy
+        .create_deployment()
+        .application_name("shop")
+        .deployment_group_name("web-bg")
+        .revision(revision)
+        .send()
+        .await
+        .unwrap();
+    (local, deployment.deployment_id.unwrap())
+}
+
+/// A rule that accepts exactly this report.
+fn report_rule(deployment_id: &str, status: LifecycleEventStatus) -> Rule {
+    let deployment_id = deployment_id.to_owned();
+    mock!(aws_sdk_codedeploy::Client::put_lifecycle_event_hook_execution_status)
+        .match_requests(move |req| {
+            req.deployment_id() == Some(deployment_id.as_str())
+                && req.lifecycle_event_hook_execution_id() == Some(EXECUTION)
+                && req.status() == Some(&status)
+        })
+        .then_output(|| PutLifecycleEventHookExecutionStatusOutput::builder().lifecycle_event_hook_execution_id(EXECUTION).build())
+}
+
+/// The gate against the local AWS, reporting through `rule`'s mocked client.
+async fn codedeploy_hook(local: &Local, deployment_id: &str, rule: &Rule) -> Value {
+    let mut ports = SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk);
+    ports.reporter = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, [rule]));
+    let gate = TrafficGate::new(config(&local.topic), ports);
+    gate.handle(json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": EXECUTION})).await.unwrap()
+}
+
+fn reasons(outcome: &Value) -> String {
+    outcome["reasons"].to_string()
+}
+
+#[tokio::test]
+async fn a_healthy_revision_passes_and_codedeploy_hears_succeeded() {
+    let server = HealthServer::start(vec![Reply::Status(200)]);
+    let (local, deployment) = world(&server.url, 2, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Succeeded);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert_eq!(outcome["verdict"], "pass", "{outcome}");
+    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(server.requests(), 2, "two consecutive successes are enough");
+    assert_eq!(outcome["evidence"]["target_health"]["healthy"], 2);
+    let messages = local.messages().await;
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("gate.passed", "info"));
+    assert!(document(&messages[0])["text"].as_str().unwrap().contains("Probes:   2 of 2 passed"));
+}
+
+#[tokio::test]
+async fn server_errors_fail_the_gate() {
+    let server = HealthServer::start(vec![Reply::Status(500)]);
+    let (local, deployment) = world(&server.url, 2, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert_eq!(outcome["verdict"], "fail");
+    assert!(reasons(&outcome).contains("HTTP 500"), "{outcome}");
+    assert_eq!(rule.num_calls(), 1);
+    let messages = local.messages().await;
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("gate.failed", "warning"));
+    assert!(document(&messages[0])["text"].as_str().unwrap().contains("Probes:   0 of 2 passed"));
+}
+
+#[tokio::test]
+async fn a_server_that_hangs_past_the_timeout_fails() {
+    let server = HealthServer::start(vec![Reply::Hang(Duration::from_secs(3))]);
+    let (local, deployment) = world(&server.url, 2, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert!(reasons(&outcome).contains("timed out after 300 ms"), "{outcome}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_fails_with_a_clear_reason() {
+    let (local, deployment) = world(&refused_url(), 2, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert!(reasons(&outcome).contains("connection refused"), "{outcome}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn flapping_is_not_healthy_until_two_successes_in_a_row() {
+    let server = HealthServer::start(vec![Reply::Status(200), Reply::Status(503), Reply::Status(200), Reply::Status(200)]);
+    let (local, deployment) = world(&server.url, 2, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Succeeded);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert_eq!(outcome["verdict"], "pass", "{outcome}");
+    assert_eq!(server.requests(), 4, "ok, fail, ok is not healthy; the fourth probe makes two in a row");
+}
+
+#[tokio::test]
+async fn alarms_freeze_and_missing_targets_fail_the_gate() {
+    let server = HealthServer::start(vec![Reply::Status(200)]);
+
+    // An alarm named for the service is in ALARM: no probe is even needed.
+    let (local, deployment) = world(&server.url, 2, &[("deckhand:gate-alarms", "web-5xx web-latency")]).await;
+    local.aws.cpu_alarm("web-5xx", ("prod", "web"), true, 5.0, "ALARM", 12.0).await;
+    local.aws.cpu_alarm("web-latency", ("prod", "web"), true, 1.0, "OK", 0.2).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+    assert!(reasons(&outcome).contains("alarms in ALARM: web-5xx"), "{outcome}");
+    assert_eq!((rule.num_calls(), server.requests()), (1, 0));
+
+    // A frozen service (e.g. by region failover) refuses every shift.
+    let (local, deployment) = world(&server.url, 2, &[("deckhand:freeze", "failover to us-west-2")]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+    assert!(reasons(&outcome).contains("frozen (deckhand:freeze = failover to us-west-2)"), "{outcome}");
+
+    // One healthy target for a service that wants two.
+    let (local, deployment) = world(&server.url, 1, &[]).await;
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+    assert!(reasons(&outcome).contains("1 healthy targets") && reasons(&outcome).contains("wants 2"), "{outcome}");
+}
+
+#[tokio::test]
+async fn when_the_gate_cannot_gather_evidence_it_still_reports_failed() {
+    let server = HealthServer::start(vec![Reply::Status(200)]);
+    let (local, _) = world(&server.url, 2, &[]).await;
+    // A group whose service does not exist.
+    local.aws.create_codedeploy_group("ghost", "ghost-bg", ("prod", "ghost")).await;
+    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
+        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
+        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
+        .build();
+    let ghost = local
+        .aws
+        .codedeploy
+        .create_deployment()
+        .application_name("ghost")
+        .deployment_group_name("ghost-bg")
+        .revision(revision)
+        .send()
+        .await
+        .unwrap();
+    let deployment = ghost.deployment_id.unwrap();
+    let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert!(reasons(&outcome).contains("service prod/ghost does not exist"), "{outcome}");
+    assert_eq!(rule.num_calls(), 1, "Failed is reported, so CodeDeploy rolls back at once");
+}
+
+#[tokio::test]
+async fn the_ecs_hook_carries_its_probe_history_and_succeeds_only_after_the_threshold() {
+    let server = HealthServer::start(vec![Reply::Status(200), Reply::Status(500), Reply::Status(200), Reply::Status(200)]);
+    let local = Local::start().await;
+    local.aws.create_cluster("prod").await;
+    let group = local.aws.target_group("web-green", 2).await;
+    let td = local.aws.register_web_task_definition("web", "v1").await;
+    local
+        .aws
+        .create_service(
+            "prod",
+            "web",
+            &td,
+            &[("deckhand:gate-test-url", server.url.as_str()), ("deckhand:gate-target-group", group.as_str())],
+            false,
+        )
+        .await;
+    let ports = SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk);
+    let gate = TrafficGate::new(config(&local.topic), ports);
+
+    let mut event = sample_event("ecs-hook-test-traffic.json");
+    let mut statuses = Vec::new();
+    loop {
+        let response = gate.handle(event.clone()).await.unwrap();
+        let status = response["hookStatus"].as_str().unwrap().to_owned();
+        statuses.push(status.clone());
+        if status != "IN_PROGRESS" {
+            break;
+        }
+        assert_eq!(response["callBackDelay"], 1);
+        event["hookDetails"] = response["hookDetails"].clone();
+        assert!(statuses.len() < 10, "the gate must decide");
+    }
+
+    assert_eq!(statuses, ["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]);
+    assert_eq!(server.requests(), 4, "one probe per call");
+    let messages = local.messages().await;
+    assert_eq!(messages.len(), 1, "the verdict is announced once, not every call");
+    assert_eq!(attribute(&messages[0], "event"), "gate.passed");
+}
+
+#[tokio::test]
+async fn the_ecs_hook_fails_when_the_service_is_frozen() {
+    let server = HealthServer::start(vec![Reply::Status(200)]);
+    let local = Local::start().await;
+    local.aws.create_cluster("prod").await;
+    let td = local.aws.register_web_task_definition("web", "v1").await;
+    local
+        .aws
+        .create_service("prod", "web", &td, &[("deckhand:gate-test-url", server.url.as_str()), ("deckhand:freeze", "true")], false)
+        .await;
+    let gate = TrafficGate::new(config(&local.topic), SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk));
+
+    let response = gate.handle(sample_event("ecs-hook-test-traffic.json")).await.unwrap();
+
+    assert_eq!(response["hookStatus"], "FAILED");
+    assert!(response["hookDetails"]["verdict"]["reasons"].to_string().contains("frozen"), "{response}");
+}
