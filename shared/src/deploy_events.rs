@@ -237,6 +237,7 @@ mod tests {
             task_definition: Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:9".into()),
             error: Some("ALARM_ACTIVE: alarm web-5xx is in ALARM".into()),
             rollback: Some("rolled back by d-2".into()),
+            ..DeploymentDetails::default()
         };
         let n = codedeploy_notification(&change, &details, &[("prod".into(), "web".into())]);
         assert_eq!((n.event, n.severity), ("deployment.failed", Severity::Critical));
