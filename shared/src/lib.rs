@@ -8,12 +8,14 @@ pub mod deploy_events;
 pub mod deployer;
 pub mod error;
 pub mod event;
+pub mod failover;
 pub mod gate;
 pub mod http_probe;
 pub mod image_pushed;
 pub mod notify;
 pub mod outcome;
 pub mod recent;
+pub mod region_failover;
 pub mod rollout;
 pub mod runtime;
 pub mod scaler;
@@ -42,6 +44,8 @@ pub mod tags {
     pub const GATE_STATUS: &str = "deckhand:gate-status";
     /// Present (and not `false`): deployments are frozen; the traffic gate fails every shift.
     pub const FREEZE: &str = "deckhand:freeze";
+    /// Written by region failover on each region's services: the last flip (`standby:EPOCH`).
+    pub const LAST_FLIP: &str = "deckhand:last-flip";
     /// Opts a service in to scaling (any value); the bound and cooldown tags only configure it.
     pub const SCALE: &str = "deckhand:scale";
     pub const SCALE_MIN: &str = "deckhand:scale-min";

@@ -46,8 +46,13 @@ impl Moto {
     /// The SDK configuration a function gets in Lambda, pointed at this server as
     /// `AWS_ENDPOINT_URL` would (set here per test, since tests share one process environment).
     pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_in(REGION).await
+    }
+
+    /// The same server, as another region: moto keeps each region's resources apart.
+    pub async fn sdk_config_in(&self, region: &'static str) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
+            .region(Region::new(region))
             .endpoint_url(&self.endpoint)
             .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
             .load()
@@ -93,7 +98,7 @@ pub struct Local {
     pub aws: Aws,
     pub topic: String,
     pub queue: String,
-    _moto: Moto,
+    pub moto: Moto,
 }
 
 impl Local {
@@ -102,7 +107,7 @@ impl Local {
         let sdk = moto.sdk_config().await;
         let aws = Aws::new(&sdk);
         let (topic, queue) = aws.topic_with_queue("deckhand").await;
-        Self { sdk, aws, topic, queue, _moto: moto }
+        Self { sdk, aws, topic, queue, moto }
     }
 
     /// Messages now in the queue (SNS envelopes), removed from it.
@@ -410,5 +415,73 @@ impl Aws {
             elb.register_targets().target_group_arn(&arn).targets(target).send().await.unwrap();
         }
         arn
+    }
+}
+
+impl Aws {
+    /// A service with `desired` tasks that moto reports running (it sets the running count on UpdateService).
+    pub async fn running_service(&self, cluster: &str, name: &str, desired: i32, tags: &[(&str, &str)]) -> String {
+        self.create_cluster(cluster).await;
+        let td = self.register_web_task_definition(name, "v1").await;
+        let arn = self.create_service(cluster, name, &td, tags, false).await;
+        self.ecs.update_service().cluster(cluster).service(name).desired_count(desired).send().await.unwrap();
+        arn
+    }
+
+    pub async fn service_tags(&self, cluster: &str, name: &str) -> std::collections::BTreeMap<String, String> {
+        let output = self
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .include(aws_sdk_ecs::types::ServiceField::Tags)
+            .send()
+            .await
+            .unwrap();
+        let service = output.services.unwrap().into_iter().next().unwrap();
+        service.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect()
+    }
+
+    /// A hosted zone with failover records for `name`: us-east-1 PRIMARY, us-west-2 SECONDARY. The zone id.
+    pub async fn failover_records(&self, name: &str) -> String {
+        use aws_sdk_route53::types::{
+            Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType,
+        };
+        let route53 = aws_sdk_route53::Client::new(&self.config);
+        let zone = route53.create_hosted_zone().name("example.com").caller_reference(name).send().await.unwrap().hosted_zone.unwrap().id;
+        let record = |id: &str, role, ip: &str| {
+            let set = ResourceRecordSet::builder()
+                .name(name)
+                .r#type(RrType::A)
+                .set_identifier(id)
+                .failover(role)
+                .ttl(60)
+                .resource_records(ResourceRecord::builder().value(ip).build().unwrap())
+                .build()
+                .unwrap();
+            Change::builder().action(ChangeAction::Create).resource_record_set(set).build().unwrap()
+        };
+        let batch = ChangeBatch::builder()
+            .changes(record("us-east-1", ResourceRecordSetFailover::Primary, "192.0.2.10"))
+            .changes(record("us-west-2", ResourceRecordSetFailover::Secondary, "198.51.100.20"))
+            .build()
+            .unwrap();
+        route53.change_resource_record_sets().hosted_zone_id(&zone).change_batch(batch).send().await.unwrap();
+        zone
+    }
+
+    /// The set identifier of the record that is PRIMARY for `name`, with its value.
+    pub async fn primary_record(&self, zone: &str, name: &str) -> (String, String) {
+        let route53 = aws_sdk_route53::Client::new(&self.config);
+        let output = route53.list_resource_record_sets().hosted_zone_id(zone).send().await.unwrap();
+        let primary = output
+            .resource_record_sets
+            .into_iter()
+            .find(|r| {
+                r.name.trim_end_matches('.') == name.trim_end_matches('.')
+                    && r.failover == Some(aws_sdk_route53::types::ResourceRecordSetFailover::Primary)
+            })
+            .expect("a PRIMARY record");
+        (primary.set_identifier.unwrap_or_default(), primary.resource_records.unwrap_or_default()[0].value.clone())
     }
 }

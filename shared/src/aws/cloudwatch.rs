@@ -56,6 +56,7 @@ fn alarm_from_sdk(alarm: MetricAlarm) -> Alarm {
         metric_name: alarm.metric_name,
         dimensions,
         latest_datapoint: alarm.state_reason_data.as_deref().and_then(latest_datapoint),
+        since: alarm.state_updated_timestamp.map(|t| t.secs().max(0) as u64),
     }
 }
 

@@ -139,6 +139,17 @@ impl ServiceCapacity for SdkEcs {
         Ok(())
     }
 
+    async fn untag_service(&self, service_arn: &str, key: &str) -> AwsResult<()> {
+        self.client
+            .untag_resource()
+            .resource_arn(service_arn)
+            .tag_keys(key)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:UntagResource", err))?;
+        Ok(())
+    }
+
     async fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> AwsResult<()> {
         self.client
             .update_service()

@@ -5,6 +5,7 @@ pub mod cloudwatch;
 pub mod codedeploy;
 pub mod ecs;
 pub mod elb;
+pub mod route53;
 pub mod sns;
 
 use crate::error::HandlerError;
@@ -192,6 +193,8 @@ pub struct Alarm {
     pub dimensions: BTreeMap<String, String>,
     /// The newest datapoint CloudWatch evaluated (from the state reason data).
     pub latest_datapoint: Option<f64>,
+    /// When the alarm entered its current state (seconds since the epoch).
+    pub since: Option<u64>,
 }
 
 pub trait Alarms {
@@ -223,4 +226,24 @@ pub trait ServiceCapacity {
     /// Records a tag on the service (the scaler's cooldown memory).
     fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> impl Future<Output = AwsResult<()>> + Send;
     fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> impl Future<Output = AwsResult<()>> + Send;
+    fn untag_service(&self, service_arn: &str, key: &str) -> impl Future<Output = AwsResult<()>> + Send;
+}
+
+/// A name served from two regions: one record per region, told apart by set identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRecords {
+    pub zone: String,
+    pub name: String,
+    pub record_type: String,
+    pub primary_id: String,
+    pub standby_id: String,
+}
+
+pub trait Dns {
+    /// Which region the records send traffic to (`None`: neither, by their policy).
+    fn serving(&self, records: &DnsRecords) -> impl Future<Output = AwsResult<Option<crate::failover::Side>>> + Send;
+    /// Points the records at `to`; the change id.
+    fn point_to(&self, records: &DnsRecords, to: crate::failover::Side) -> impl Future<Output = AwsResult<String>> + Send;
+    /// Waits up to `bound` for the change to be INSYNC; whether it is.
+    fn wait_in_sync(&self, change_id: &str, bound: std::time::Duration) -> impl Future<Output = AwsResult<bool>> + Send;
 }

@@ -1,0 +1,211 @@
+//! `region-failover` against one moto server acting as both regions (us-east-1 primary,
+//! us-west-2 standby): health alarms in CloudWatch, services in ECS, failover records in Route 53.
+
+use deckhand::aws::cloudwatch::SdkCloudWatch;
+use deckhand::aws::ecs::SdkEcs;
+use deckhand::aws::route53::SdkRoute53;
+use deckhand::aws::sns::SdkSns;
+use deckhand::config::FailoverConfig;
+use deckhand::region_failover::{RegionFailover, RegionPorts};
+use deckhand_integration_tests::{Aws, Local, attribute, sample_event};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const NAME: &str = "api.example.com";
+const PRIMARY_ALARM: &str = "deckhand-health-us-east-1";
+const STANDBY_ALARM: &str = "deckhand-health-us-west-2";
+
+struct World {
+    local: Local,
+    west: Aws,
+    zone: String,
+    clock: Arc<AtomicU64>,
+}
+
+/// Primary `prod/web` with 6 tasks, standby with 2, failover records, both health alarms OK.
+async fn world() -> World {
+    let local = Local::start().await;
+    let west = Aws::new(&local.moto.sdk_config_in("us-west-2").await);
+    local.aws.running_service("prod", "web", 6, &[]).await;
+    west.running_service("prod", "web", 2, &[("deckhand:scale-min", "2")]).await;
+    let zone = local.aws.failover_records(NAME).await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let w = World { local, west, zone, clock: Arc::new(AtomicU64::new(now)) };
+    w.health(true, true).await;
+    w
+}
+
+impl World {
+    async fn health(&self, primary_ok: bool, standby_ok: bool) {
+        let state = |ok| if ok { "OK" } else { "ALARM" };
+        self.local.aws.cpu_alarm(PRIMARY_ALARM, ("prod", "web"), false, 1.0, state(primary_ok), 4.0).await;
+        self.west.cpu_alarm(STANDBY_ALARM, ("prod", "web"), false, 1.0, state(standby_ok), 4.0).await;
+    }
+
+    fn function(&self, zone: &str) -> RegionFailover<SdkEcs, SdkCloudWatch, SdkRoute53, SdkSns> {
+        let config = FailoverConfig {
+            notify_topic_arn: self.local.topic.clone(),
+            primary_region: "us-east-1".into(),
+            standby_region: "us-west-2".into(),
+            primary_alarm: PRIMARY_ALARM.into(),
+            standby_alarm: STANDBY_ALARM.into(),
+            services: vec![("prod".into(), "web".into())],
+            hosted_zone: zone.into(),
+            record_name: NAME.into(),
+            record_type: "A".into(),
+            primary_set_id: "us-east-1".into(),
+            standby_set_id: "us-west-2".into(),
+            dwell: 300,
+            stabilization: 600,
+            auto_failback: false,
+            scale_wait: 1,
+            dns_wait: 1,
+        };
+        let clock = self.clock.clone();
+        let ports = |aws: &Aws| RegionPorts { ecs: SdkEcs::new(aws.ecs.clone()), alarms: SdkCloudWatch::new(aws.cloudwatch.clone()) };
+        let dns = SdkRoute53::new(aws_sdk_route53::Client::new(&self.local.sdk));
+        let notifier = SdkSns::new(aws_sdk_sns::Client::new(&self.local.sdk), self.local.topic.clone());
+        RegionFailover::new(
+            config,
+            ports(&self.local.aws),
+            ports(&self.west),
+            dns,
+            notifier,
+            Box::new(move || clock.load(Ordering::SeqCst)),
+        )
+        .with_poll(Duration::from_millis(10))
+    }
+
+    async fn handle(&self, event: Value) -> Value {
+        serde_json::to_value(self.function(&self.zone).handle(event).await.unwrap()).unwrap()
+    }
+
+    async fn serving(&self) -> (String, String) {
+        self.local.aws.primary_record(&self.zone, NAME).await
+    }
+}
+
+fn step_statuses(outcome: &Value) -> Vec<(String, String)> {
+    outcome["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_primary_alarm_fails_over_and_a_repeat_changes_nothing_more() {
+    let w = world().await;
+    w.health(false, true).await;
+
+    let outcome = w.handle(sample_event("failover-primary-alarm.json")).await;
+
+    let done = |step: &str| (step.to_owned(), "done".to_owned());
+    assert_eq!(step_statuses(&outcome), [done("scale"), done("move_dns"), done("freeze"), done("record_flip")], "{outcome}");
+    assert_eq!(w.serving().await, ("us-west-2".to_owned(), "198.51.100.20".to_owned()), "the standby's record is PRIMARY");
+    assert_eq!(w.west.desired_count("prod", "web").await, 6, "the standby was scaled to the primary's count first");
+    let freeze = w.local.aws.service_tags("prod", "web").await.get("deckhand:freeze").cloned().unwrap_or_default();
+    assert!(freeze.starts_with("failover to us-west-2 at "), "{freeze}");
+    let messages = w.local.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("failover.failed_over", "critical"));
+    assert_eq!(messages[0]["Subject"], "Failed over to us-west-2: api.example.com");
+
+    let again = w.handle(sample_event("failover-primary-alarm.json")).await;
+    assert_eq!(again["plan"]["plan"], "hold", "{again}");
+    assert!(again["steps"].as_array().unwrap().is_empty());
+    assert_eq!(w.serving().await.0, "us-west-2");
+    assert_eq!(w.west.desired_count("prod", "web").await, 6);
+    assert!(w.local.messages().await.is_empty(), "a repeat is not news");
+}
+
+#[tokio::test]
+async fn both_regions_unhealthy_changes_nothing_and_alerts() {
+    let w = world().await;
+    w.health(false, false).await;
+
+    let outcome = w.handle(sample_event("failover-primary-alarm.json")).await;
+
+    assert_eq!(outcome["plan"]["plan"], "alert");
+    assert!(outcome["steps"].as_array().unwrap().is_empty());
+    assert_eq!(w.serving().await.0, "us-east-1");
+    assert_eq!(w.west.desired_count("prod", "web").await, 2);
+    assert!(!w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"));
+    let messages = w.local.messages().await;
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("failover.alert", "critical"));
+    assert!(messages[0]["Message"].as_str().unwrap().contains("both regions are unhealthy"));
+}
+
+#[tokio::test]
+async fn a_manual_failback_waits_for_stability_then_restores_the_primary_and_lifts_the_freeze() {
+    let w = world().await;
+    w.health(false, true).await;
+    w.handle(sample_event("failover-primary-alarm.json")).await;
+    w.local.messages().await;
+    w.health(true, true).await;
+
+    let early = w.handle(sample_event("failover-failback.json")).await;
+    assert!(early["plan"]["reason"].as_str().unwrap().contains("stabilization"), "{early}");
+    assert_eq!(w.serving().await.0, "us-west-2");
+
+    w.clock.fetch_add(601, Ordering::SeqCst);
+    let outcome = w.handle(sample_event("failover-failback.json")).await;
+
+    assert_eq!(outcome["plan"]["to"], "primary", "{outcome}");
+    assert_eq!(w.serving().await, ("us-east-1".to_owned(), "192.0.2.10".to_owned()));
+    assert!(!w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"), "freeze lifted");
+    let messages = w.local.messages().await;
+    assert_eq!(attribute(&messages[0], "event"), "failover.failed_back");
+}
+
+#[tokio::test]
+async fn a_dry_run_returns_the_plan_and_changes_nothing() {
+    let w = world().await;
+    w.health(false, true).await;
+
+    let outcome = w.handle(sample_event("failover-dry-run.json")).await;
+
+    assert_eq!(outcome["plan"]["plan"], "move");
+    assert_eq!(outcome["plan"]["steps"].as_array().unwrap().len(), 4);
+    assert!(outcome["steps"].as_array().unwrap().is_empty());
+    assert_eq!(w.serving().await.0, "us-east-1");
+    assert_eq!(w.west.desired_count("prod", "web").await, 2);
+    assert!(w.local.messages().await.is_empty());
+
+    let status = w.handle(sample_event("failover-status.json")).await;
+    assert_eq!(
+        (status["observed"]["serving"].as_str(), status["observed"]["primary"]["alarm_state"].as_str()),
+        (Some("primary"), Some("ALARM"))
+    );
+}
+
+#[tokio::test]
+async fn without_the_route53_control_plane_it_still_scales_freezes_and_says_dns_is_left_to_health_checks() {
+    let w = world().await;
+    w.health(false, true).await;
+
+    let outcome =
+        serde_json::to_value(w.function("ZNOSUCHZONE").handle(sample_event("failover-primary-alarm.json")).await.unwrap()).unwrap();
+
+    let statuses = step_statuses(&outcome);
+    assert!(statuses.contains(&("move_dns".to_owned(), "failed".to_owned())), "{outcome}");
+    assert!(outcome.to_string().contains("DNS is left to the Route 53 health checks"));
+    assert_eq!(w.west.desired_count("prod", "web").await, 6);
+    assert!(w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"));
+    assert_eq!(w.local.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn alarms_of_others_and_bad_requests_change_nothing() {
+    let w = world().await;
+    let mut other = sample_event("failover-primary-alarm.json");
+    other["detail"]["alarmName"] = "billing".into();
+    let outcome = w.handle(other).await;
+    assert!(outcome["ignored"].as_str().unwrap().contains("not a health alarm"));
+    let err = w.function(&w.zone).handle(serde_json::json!({"action": "explode"})).await.unwrap_err().to_string();
+    assert!(err.contains("`action`") && err.contains("explode"), "{err}");
+    assert_eq!(w.serving().await.0, "us-east-1");
+}
