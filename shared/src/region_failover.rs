@@ -175,10 +175,10 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 outcome.steps.push(self.execute(step, *to, &capacities).await);
             }
         }
-        if let Some(notification) = self.notification(&outcome, intent) {
-            if let Err(err) = self.notifier.publish(&notification).await {
-                warn!(error = %err, "notification failed");
-            }
+        if let Some(notification) = self.notification(&outcome, intent)
+            && let Err(err) = self.notifier.publish(&notification).await
+        {
+            warn!(error = %err, "notification failed");
         }
         Ok(outcome)
     }
