@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ARCH ?= arm64
 
-.PHONY: demo test lint template build clean
+.PHONY: demo test lint template build bench clean
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,15 @@ template: $(VENV)/.installed
 ## build: release zips for Lambda (ARCH=arm64|x86_64); cross-building needs zig on the machine
 build: $(VENV)/.installed
 	cargo lambda build --locked --release $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) --output-format zip
+
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+## bench: release binaries measured (cold start, latency, API calls, memory, size) beside ecs-deploy
+bench: $(VENV)/.bench-installed
+	cargo build --locked --release --workspace
+	$(VENV)/bin/python scripts/bench.py
 
 clean:
 	cargo clean
