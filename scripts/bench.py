@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE = ROOT / "target" / "release"
+RELEASE = Path(os.environ.get("DECKHAND_RELEASE_DIR", ROOT / "target" / "release"))
 OUT = ROOT / "target" / "bench"
 VENV_BIN = ROOT / ".venv" / "bin"
 REGION, STANDBY, ACCOUNT = "us-east-1", "us-west-2", "123456789012"
@@ -436,11 +436,13 @@ def measure_function(name, env, make_event, proxy: Proxy, starts: int, invokes: 
     try:
         function.ready_ms()
         function.runtime.invoke(make_event())
+        cpu_before = cpu_seconds(function.process.pid)
         for _ in range(invokes):
             payload = make_event()
             proxy.reset()
             warm.append(function.runtime.invoke(payload)["ms"])
             aws_ms.append(proxy.stats()["ms"])
+        cpu_ms = (cpu_seconds(function.process.pid) - cpu_before) * 1000 / invokes
     finally:
         rss.append(function.stop())
     overhead = [w - a for w, a in zip(warm, aws_ms)]
@@ -454,10 +456,18 @@ def measure_function(name, env, make_event, proxy: Proxy, starts: int, invokes: 
         "warm_invoke_ms": {"median": statistics.median(warm), "p99": pct(warm, 99), "n": len(warm)},
         "local_aws_ms": {"median": statistics.median(aws_ms)},
         "overhead_ms": {"median": statistics.median(overhead), "p99": pct(overhead, 99)},
+        # The function's own CPU time per warm invoke (user + system, from /proc): what of the
+        # overhead is computation rather than waiting on sockets.
+        "cpu_ms_per_invoke": cpu_ms,
         "peak_rss_mb": max(rss),
         "binary_mb": binary.stat().st_size / 1e6,
         "zip_mb": zipped.stat().st_size / 1e6,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_calls(name, env, scenarios, proxy: Proxy) -> list:
@@ -554,13 +564,14 @@ def machine() -> str:
 def report(results: dict) -> str:
     t = TARGETS
     lines = [f"Machine: {results['machine']}", "",
-             "| function | cold start median / p95 | first invoke | warm median / p99 | local AWS | own overhead median / p99 | peak RSS | binary | zip |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| function | cold start median / p95 | first invoke | warm median / p99 | local AWS | own overhead median / p99 | CPU per invoke | peak RSS | binary | zip |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results["functions"].items():
         lines.append(
             f"| {name} | {r['cold_start_ms']['median']:.1f} / {r['cold_start_ms']['p95']:.1f} ms ({r['cold_start_ms']['median'] / t['cold_ms']:.2f}x target) "
             f"| {r['first_invoke_ms']['median']:.1f} ms | {r['warm_invoke_ms']['median']:.2f} / {r['warm_invoke_ms']['p99']:.2f} ms "
             f"| {r['local_aws_ms']['median']:.2f} ms | {r['overhead_ms']['median']:.2f} / {r['overhead_ms']['p99']:.2f} ms ({r['overhead_ms']['median'] / t['overhead_ms']:.2f}x) "
+            f"| {r['cpu_ms_per_invoke']:.2f} ms "
             f"| {r['peak_rss_mb']:.1f} MB ({r['peak_rss_mb'] / t['rss_mb']:.2f}x) | {r['binary_mb']:.1f} MB ({r['binary_mb'] / t['binary_mb']:.2f}x) "
             f"| {r['zip_mb']:.1f} MB ({r['zip_mb'] / t['zip_mb']:.2f}x) |")
     lines += ["", "| scenario | AWS calls | minimum | distance | calls |", "|---|---|---|---|---|"]

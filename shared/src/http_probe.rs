@@ -2,6 +2,7 @@
 
 use crate::gate::ProbeOutcome;
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub trait Prober {
@@ -9,32 +10,45 @@ pub trait Prober {
     fn probe(&self, url: &str, expected: &[u16]) -> impl Future<Output = ProbeOutcome> + Send;
 }
 
-#[derive(Debug, Clone)]
+/// The client is built on the first probe, not at cold start: building it loads the system's CA
+/// store (~150 files here, measured with strace), and hooks that do not probe never need it.
+#[derive(Debug)]
 pub struct HttpProber {
-    client: reqwest::Client,
+    client: OnceLock<Result<reqwest::Client, String>>,
     timeout: Duration,
 }
 
 impl HttpProber {
     pub fn new(timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            // A redirect is an answer, not health: judge it by its own status.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            // Every probe opens its own connection: a kept-alive one could reach an old task.
-            .pool_max_idle_per_host(0)
-            .user_agent("deckhand-traffic-gate")
-            .build()
-            .expect("a TLS backend is compiled in");
-        Self { client, timeout }
+        Self { client: OnceLock::new(), timeout }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, &str> {
+        let built = self.client.get_or_init(|| {
+            let timeout = self.timeout;
+            reqwest::Client::builder()
+                // A redirect is an answer, not health: judge it by its own status.
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                // Every probe opens its own connection: a kept-alive one could reach an old task.
+                .pool_max_idle_per_host(0)
+                .user_agent("deckhand-traffic-gate")
+                .build()
+                .map_err(|err| format!("cannot build the HTTP client: {err}"))
+        });
+        built.as_ref().map_err(String::as_str)
     }
 }
 
 impl Prober for HttpProber {
     async fn probe(&self, url: &str, expected: &[u16]) -> ProbeOutcome {
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(reason) => return ProbeOutcome { ok: false, detail: reason.to_owned() },
+        };
         let started = Instant::now();
-        match self.client.get(url).send().await {
+        match client.get(url).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let ms = started.elapsed().as_millis();
