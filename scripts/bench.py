@@ -17,7 +17,6 @@ import json
 import os
 import queue
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
+
+from demo import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = Path(os.environ.get("DECKHAND_RELEASE_DIR", ROOT / "target" / "release"))
@@ -62,21 +63,15 @@ MINIMUM_CALLS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, no access log, and no Nagle: headers and body go out in two writes,
+    and Nagle + delayed ACK would add ~40 ms to every exchange."""
 
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
-def wait_port(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
+    def log_message(self, *args):
+        pass
 
 
 def pct(values, p):
@@ -101,17 +96,11 @@ def operation(headers, body: bytes, path: str, method: str) -> str:
     return f"{service}:{method} {path.split('?')[0]}"
 
 
-class ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms a call.
-    disable_nagle_algorithm = True
+class ProxyHandler(QuietHandler):
     upstream = 0
     lock = threading.Lock()
     stats = {"calls": 0, "ms": 0.0, "ops": {}}
     local = threading.local()
-
-    def log_message(self, *args):
-        pass
 
     def do_GET(self):
         self.forward()
@@ -185,13 +174,7 @@ class Runtime:
         self.ready_at = None
         runtime = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 if runtime.ready_at is None:
                     runtime.ready_at = time.perf_counter()
@@ -345,13 +328,7 @@ class HealthServer:
     """The new revision, for the traffic gate: answers 200."""
 
     def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
@@ -642,8 +619,8 @@ def main() -> None:
     proxy_process = subprocess.Popen([sys.executable, __file__, "--proxy", str(proxy_port), str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     health = HealthServer()
     try:
-        wait_port(moto_port)
-        wait_port(proxy_port)
+        wait_for_port(moto_port, "moto_server", moto)
+        wait_for_port(proxy_port, "the counting proxy", proxy_process)
         proxy = Proxy(proxy_port)
         plan = setups(moto_port, health)
         results = {"machine": machine(), "functions": {}, "calls": []}
