@@ -84,25 +84,9 @@ impl EcsServices for SdkEcs {
     }
 }
 
-impl ServiceDeployments for SdkEcs {
-    async fn deployments_of(&self, cluster: &str, service: &str) -> AwsResult<Vec<EcsDeployment>> {
-        let output = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|err| aws_error("ecs:DescribeServices", err))?;
-        let deployments = output.services.unwrap_or_default().into_iter().flat_map(|s| s.deployments.unwrap_or_default());
-        Ok(deployments
-            .filter_map(|d| Some(EcsDeployment { id: d.id?, status: d.status.unwrap_or_default(), task_definition: d.task_definition? }))
-            .collect())
-    }
-}
-
-impl ServiceCapacity for SdkEcs {
-    async fn capacity(&self, cluster: &str, service: &str) -> AwsResult<Option<Capacity>> {
+impl SdkEcs {
+    /// One service, with its tags; `None` when DescribeServices lists none.
+    async fn describe_service(&self, cluster: &str, service: &str) -> AwsResult<Option<aws_sdk_ecs::types::Service>> {
         let output = self
             .client
             .describe_services()
@@ -112,7 +96,23 @@ impl ServiceCapacity for SdkEcs {
             .send()
             .await
             .map_err(|err| aws_error("ecs:DescribeServices", err))?;
-        let Some(found) = output.services.unwrap_or_default().into_iter().find(|s| s.status.as_deref() == Some("ACTIVE")) else {
+        Ok(output.services.unwrap_or_default().into_iter().next())
+    }
+}
+
+impl ServiceDeployments for SdkEcs {
+    async fn deployments_of(&self, cluster: &str, service: &str) -> AwsResult<Vec<EcsDeployment>> {
+        let deployments = self.describe_service(cluster, service).await?.and_then(|s| s.deployments).unwrap_or_default();
+        Ok(deployments
+            .into_iter()
+            .filter_map(|d| Some(EcsDeployment { id: d.id?, status: d.status.unwrap_or_default(), task_definition: d.task_definition? }))
+            .collect())
+    }
+}
+
+impl ServiceCapacity for SdkEcs {
+    async fn capacity(&self, cluster: &str, service: &str) -> AwsResult<Option<Capacity>> {
+        let Some(found) = self.describe_service(cluster, service).await?.filter(|s| s.status.as_deref() == Some("ACTIVE")) else {
             return Ok(None);
         };
         Ok(Some(Capacity {
@@ -176,16 +176,11 @@ fn controller_of(controller: Option<&aws_sdk_ecs::types::DeploymentController>) 
 }
 
 fn service_from_sdk(service: aws_sdk_ecs::types::Service) -> Option<Service> {
-    let tags: std::collections::BTreeMap<String, String> =
-        service.tags.unwrap_or_default().into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect();
+    let tags = tag_map(service.tags.unwrap_or_default());
     if !tags.contains_key(tags::TRACK) {
         return None;
     }
-    let controller = match service.deployment_controller.map(|c| c.r#type) {
-        Some(DeploymentControllerType::CodeDeploy) => Controller::CodeDeploy,
-        Some(DeploymentControllerType::External) => Controller::External,
-        _ => Controller::Ecs,
-    };
+    let controller = controller_of(service.deployment_controller.as_ref());
     let load_balancers = service
         .load_balancers
         .unwrap_or_default()
