@@ -1,7 +1,7 @@
 //! Lifecycle hook invocations: CodeDeploy (`{"DeploymentId", "LifecycleEventHookExecutionId"}`)
 //! and ECS native blue/green (`{"executionDetails", "executionId", "lifecycleStage", "hookDetails"?}`).
 
-use super::EventError;
+use super::{EventError, decode_at};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -64,23 +64,13 @@ struct ExecutionDetails {
     target_service_revision_arn: Option<String>,
 }
 
-/// A decoding error named by its path, or by `what` when it is about the whole payload.
-fn decode_as(what: &'static str) -> impl Fn(serde_path_to_error::Error<serde_json::Error>) -> EventError {
-    move |err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner().to_string();
-        let inner = inner.split(" at line ").next().unwrap_or_default().to_owned();
-        EventError::field(if path == "." { what.to_owned() } else { path }, inner)
-    }
-}
-
 pub fn decode(event: Value) -> Result<HookInvocation, EventError> {
     if event.get("LifecycleEventHookExecutionId").is_some() || event.get("DeploymentId").is_some() {
-        let hook: CodeDeployHook = serde_path_to_error::deserialize(event).map_err(decode_as("(CodeDeploy hook)"))?;
+        let hook: CodeDeployHook = decode_at(event, "")?;
         return Ok(HookInvocation::CodeDeploy { deployment_id: hook.deployment_id, execution_id: hook.lifecycle_event_hook_execution_id });
     }
     if event.get("lifecycleStage").is_some() || event.get("executionDetails").is_some() {
-        let hook: RawEcsHook = serde_path_to_error::deserialize(event).map_err(decode_as("(ECS lifecycle hook)"))?;
+        let hook: RawEcsHook = decode_at(event, "")?;
         if !hook.execution_details.service_arn.contains(":service/") {
             return Err(EventError::field("executionDetails.serviceArn", "the ARN of an ECS service"));
         }

@@ -73,13 +73,25 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// Decodes `detail` into `T`; an error names the full path (e.g. `detail.image-digest`).
 pub fn detail<T: DeserializeOwned>(detail: Value) -> Result<T, EventError> {
-    serde_path_to_error::deserialize(detail).map_err(|err| {
+    decode_at(detail, "detail")
+}
+
+/// Decodes `value`, found at `prefix` in the event (empty: the event itself), into `T`; an
+/// error names the field by its full path.
+pub fn decode_at<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let field = if path == "." { "detail".to_owned() } else { format!("detail.{path}") };
+        let field = match (path.as_str(), prefix) {
+            (".", _) => prefix.to_owned(),
+            (_, "") => path,
+            _ => format!("{prefix}.{path}"),
+        };
         let inner = err.into_inner().to_string();
         // serde's "missing field `x`" is reported at the parent: name the field itself.
         match inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+            Some(missing) if field.is_empty() => EventError::field(missing, "a value (it is missing)"),
             Some(missing) => EventError::field(format!("{field}.{missing}"), "a value (it is missing)"),
+            None if field.is_empty() => EventError::field("(event)", strip_position(&inner)),
             None => EventError::field(field, strip_position(&inner)),
         }
     })
