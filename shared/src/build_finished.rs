@@ -64,8 +64,7 @@ impl BuildFinished {
         if !notified_key.as_deref().is_some_and(|key| self.recent.contains(key)) {
             let notification = build_notification(&build, kind, &outcome, rollout_note.as_deref());
             let message_id = self.notifier.publish(&notification).await?;
-            outcome.notification =
-                Some(Sent { event: notification.event, severity: notification.severity, subject: notification.sns_subject(), message_id });
+            outcome.notification = Some(Sent::of(&notification, message_id));
             if let Some(key) = &notified_key {
                 self.recent.remember(key);
             }

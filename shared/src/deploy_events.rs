@@ -68,8 +68,7 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
             self.recent.remember(id);
         }
         let mut outcome = Outcome::new(FUNCTION, event_id);
-        outcome.notification =
-            Some(Sent { event: notification.event, severity: notification.severity, subject: notification.sns_subject(), message_id });
+        outcome.notification = Some(Sent::of(&notification, message_id));
         info!(outcome = %json!(outcome), "reported");
         Ok(outcome)
     }

@@ -7,6 +7,7 @@ use crate::aws::ecs::SdkEcs;
 use crate::aws::sns::SdkSns;
 use crate::aws::{
     BlueGreenRequest, CodeDeployments, Controller, EcsServices, Notifier, Registered, Service, TaskDefinition, TaskDefinitions,
+    publish_or_log,
 };
 use crate::error::HandlerError;
 use crate::event::ecr::ImageAction;
@@ -96,14 +97,8 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Deployer
             Err(err) => ServiceResult::Failed { error: err.to_string() },
             Ok(Step::Deployed { registered, deployment_id, updates, superseded }) => {
                 let notification = deployed_notification(push, service, &registered, &deployment_id, &updates, superseded.as_deref());
-                let notified = match self.notifier.publish(&notification).await {
-                    Ok(_) => true,
-                    // The deployment stands; a retry would find it `unchanged` and not notify.
-                    Err(err) => {
-                        warn!(service = service.name, error = %err, "notification failed");
-                        false
-                    }
-                };
+                // The deployment stands; a retry would find it `unchanged` and not notify.
+                let notified = publish_or_log(&self.notifier, &notification).await;
                 ServiceResult::Deployed {
                     controller: service.controller.as_str(),
                     task_definition: registered.arn,

@@ -2,7 +2,7 @@
 //! it ignored the event.
 
 use crate::error::HandlerError;
-use crate::notify::Severity;
+use crate::notify::{Notification, Severity};
 use crate::rollout::ImageUpdate;
 use serde::Serialize;
 
@@ -32,6 +32,12 @@ pub struct Sent {
     pub severity: Severity,
     pub subject: String,
     pub message_id: String,
+}
+
+impl Sent {
+    pub fn of(notification: &Notification, message_id: String) -> Self {
+        Self { event: notification.event, severity: notification.severity, subject: notification.sns_subject(), message_id }
+    }
 }
 
 impl<R: Failure + Serialize> Outcome<R> {

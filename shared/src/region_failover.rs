@@ -11,7 +11,7 @@ use crate::aws::cloudwatch::SdkCloudWatch;
 use crate::aws::ecs::SdkEcs;
 use crate::aws::route53::SdkRoute53;
 use crate::aws::sns::SdkSns;
-use crate::aws::{Alarms, Capacity, Dns, DnsRecords, Notifier, ServiceCapacity};
+use crate::aws::{Alarms, Capacity, Dns, DnsRecords, Notifier, ServiceCapacity, publish_or_log};
 use crate::config::FailoverConfig;
 use crate::error::HandlerError;
 use crate::event::{EventError, alarm};
@@ -175,10 +175,8 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 outcome.steps.push(self.execute(step, *to, &capacities).await);
             }
         }
-        if let Some(notification) = self.notification(&outcome, intent)
-            && let Err(err) = self.notifier.publish(&notification).await
-        {
-            warn!(error = %err, "notification failed");
+        if let Some(notification) = self.notification(&outcome, intent) {
+            publish_or_log(&self.notifier, &notification).await;
         }
         Ok(outcome)
     }

@@ -8,7 +8,7 @@ use crate::aws::cloudwatch::SdkCloudWatch;
 use crate::aws::codedeploy::SdkCodeDeploy;
 use crate::aws::ecs::SdkEcs;
 use crate::aws::sns::SdkSns;
-use crate::aws::{Alarm, Alarms, Capacity, CodeDeployments, Controller, Notifier, ServiceCapacity};
+use crate::aws::{Alarm, Alarms, Capacity, CodeDeployments, Controller, Notifier, ServiceCapacity, publish_or_log};
 use crate::config::ScalerConfig;
 use crate::error::HandlerError;
 use crate::event::alarm;
@@ -179,7 +179,7 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
                 let action = LastAction { direction, at: now };
                 self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &action.tag_value()).await?;
                 self.ecs.set_desired_count(cluster, service, to).await?;
-                let notified = self.notify(&scaled_notification(alarm, &capacity, &policy, direction, from, to)).await;
+                let notified = publish_or_log(&self.notifier, &scaled_notification(alarm, &capacity, &policy, direction, from, to)).await;
                 Ok(ScalingResult::Scaled {
                     alarm: alarm.name.clone(),
                     direction,
@@ -192,7 +192,7 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
             }
             // Worth a person's attention once, when the alarm fires, not at every re-check.
             Decision::AtLimit { desired, limit } if direction == Direction::Out && trigger == Trigger::Transition => {
-                let notified = self.notify(&at_max_notification(alarm, &capacity, desired, limit)).await;
+                let notified = publish_or_log(&self.notifier, &at_max_notification(alarm, &capacity, desired, limit)).await;
                 Ok(ScalingResult::Held { alarm: alarm.name.clone(), direction, decision, notified })
             }
             decision => Ok(ScalingResult::Held { alarm: alarm.name.clone(), direction, decision, notified: false }),
@@ -212,16 +212,6 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
             return Ok(false);
         };
         Ok(self.codedeploy.active_deployment(application, group).await?.is_some())
-    }
-
-    async fn notify(&self, notification: &Notification) -> bool {
-        match self.notifier.publish(notification).await {
-            Ok(_) => true,
-            Err(err) => {
-                warn!(error = %err, "notification failed");
-                false
-            }
-        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::aws::codedeploy::SdkCodeDeploy;
 use crate::aws::ecs::SdkEcs;
 use crate::aws::elb::SdkElb;
 use crate::aws::sns::SdkSns;
-use crate::aws::{Alarms, Capacity, CodeDeployments, HookReporter, LoadBalancers, Notifier, ServiceCapacity};
+use crate::aws::{Alarms, Capacity, CodeDeployments, HookReporter, LoadBalancers, Notifier, ServiceCapacity, publish_or_log};
 use crate::config::{GateConfig, status_codes, words};
 use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
@@ -23,7 +23,7 @@ use crate::tags;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tracing::{info, warn};
+use tracing::info;
 
 pub const FUNCTION: &str = "traffic-gate";
 
@@ -362,10 +362,7 @@ where
     }
 
     async fn notify(&self, outcome: &GateOutcome) {
-        let notification = gate_notification(outcome);
-        if let Err(err) = self.ports.notifier.publish(&notification).await {
-            warn!(error = %err, "notification failed");
-        }
+        publish_or_log(&self.ports.notifier, &gate_notification(outcome)).await;
     }
 }
 

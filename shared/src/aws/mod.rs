@@ -181,6 +181,18 @@ pub trait Notifier {
     fn publish(&self, notification: &Notification) -> impl Future<Output = AwsResult<String>> + Send;
 }
 
+/// Publishes a notification about something already done, which its failure must not undo: the
+/// failure is logged, not returned. Whether it was published.
+pub async fn publish_or_log<N: Notifier>(notifier: &N, notification: &Notification) -> bool {
+    match notifier.publish(notification).await {
+        Ok(_) => true,
+        Err(err) => {
+            tracing::warn!(event = notification.event, subject = notification.subject, error = %err, "notification failed");
+            false
+        }
+    }
+}
+
 /// A metric alarm, as far as Deckhand acts on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alarm {
