@@ -98,6 +98,26 @@ pub struct GateOutcome {
     pub checks: u32,
 }
 
+impl GateOutcome {
+    fn new(hook: &'static str, execution_id: &str, deployment_id: Option<&str>) -> Self {
+        Self {
+            function: FUNCTION,
+            hook,
+            execution_id: execution_id.to_owned(),
+            deployment_id: deployment_id.map(str::to_owned),
+            target: None,
+            verdict: Verdict::Pending { reason: "not evaluated".into() },
+            evidence: Evidence::default(),
+            probes: Vec::new(),
+            checks: 0,
+        }
+    }
+}
+
+fn cannot_gather(err: &HandlerError) -> Verdict {
+    Verdict::Fail { reasons: vec![format!("could not gather evidence: {err}")] }
+}
+
 /// What an ECS lifecycle hook returns.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,25 +177,12 @@ where
     }
 
     async fn codedeploy_hook(&self, deployment_id: &str, execution_id: &str) -> Result<GateOutcome, HandlerError> {
-        let mut outcome = GateOutcome {
-            function: FUNCTION,
-            hook: "codedeploy",
-            execution_id: execution_id.to_owned(),
-            deployment_id: Some(deployment_id.to_owned()),
-            target: None,
-            verdict: Verdict::Pending { reason: "not evaluated".into() },
-            evidence: Evidence::default(),
-            probes: Vec::new(),
-            checks: 0,
-        };
+        let mut outcome = GateOutcome::new("codedeploy", execution_id, Some(deployment_id));
         match self.codedeploy_target(deployment_id).await {
             Ok(target) => {
                 // Probe in-process until decided: CodeDeploy waits for one answer.
                 loop {
-                    let (evidence, verdict) = match self.check(&target, &mut outcome.probes).await {
-                        Ok(checked) => checked,
-                        Err(err) => (Evidence::default(), Verdict::Fail { reasons: vec![format!("could not gather evidence: {err}")] }),
-                    };
+                    let (evidence, verdict) = self.round(&target, &mut outcome.probes).await;
                     outcome.checks += 1;
                     outcome.evidence = evidence;
                     outcome.verdict = verdict;
@@ -200,28 +207,15 @@ where
 
     async fn ecs_hook(&self, hook: &EcsHook) -> EcsHookResponse {
         let mut carried: Carried = hook.hook_details.clone().and_then(|d| serde_json::from_value(d).ok()).unwrap_or_default();
-        let mut outcome = GateOutcome {
-            function: FUNCTION,
-            hook: "ecs",
-            execution_id: hook.execution_id.clone(),
-            deployment_id: None,
-            target: None,
-            verdict: Verdict::Pending { reason: "not evaluated".into() },
-            evidence: Evidence::default(),
-            probes: Vec::new(),
-            checks: carried.checks + 1,
-        };
-        let checked = match self.ecs_target(hook).await {
+        let mut outcome = GateOutcome::new("ecs", &hook.execution_id, None);
+        outcome.checks = carried.checks + 1;
+        (outcome.evidence, outcome.verdict) = match self.ecs_target(hook).await {
             Ok(target) => {
-                let checked = self.check(&target, &mut carried.probes).await;
+                let round = self.round(&target, &mut carried.probes).await;
                 outcome.target = Some(target);
-                checked
+                round
             }
-            Err(err) => Err(err),
-        };
-        (outcome.evidence, outcome.verdict) = match checked {
-            Ok(checked) => checked,
-            Err(err) => (Evidence::default(), Verdict::Fail { reasons: vec![format!("could not gather evidence: {err}")] }),
+            Err(err) => (Evidence::default(), cannot_gather(&err)),
         };
         if outcome.checks >= self.config.max_probes {
             outcome.verdict = final_verdict(outcome.verdict, outcome.checks);
@@ -244,6 +238,11 @@ where
             "evidence": outcome.evidence,
         });
         EcsHookResponse { hook_status, call_back_delay, hook_details }
+    }
+
+    /// One round; evidence that cannot be gathered fails the gate, with the reason.
+    async fn round(&self, target: &GateTarget, probes: &mut Vec<ProbeOutcome>) -> (Evidence, Verdict) {
+        self.check(target, probes).await.unwrap_or_else(|err| (Evidence::default(), cannot_gather(&err)))
     }
 
     /// One round of evidence: standing facts (freeze, alarms), then target health and one probe.
