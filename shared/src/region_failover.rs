@@ -101,8 +101,17 @@ pub struct FailoverOutcome {
 struct Request {
     event_id: Option<String>,
     trigger: String,
-    intent: Option<Intent>,
+    ask: Ask,
     dry_run: bool,
+}
+
+enum Ask {
+    /// Plan (and, unless a dry run, carry out) a move.
+    Plan(Intent),
+    /// Report both regions; change nothing.
+    Status,
+    /// Not ours: the reason.
+    Ignore(String),
 }
 
 impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
@@ -151,14 +160,16 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             plan: None,
             steps: Vec::new(),
         };
-        let Some(intent) = request.intent else {
-            if request.trigger.starts_with("alarm ") {
-                outcome.ignored = Some(format!("{} is not a health alarm of this failover pair", request.trigger));
+        let intent = match request.ask {
+            Ask::Plan(intent) => intent,
+            Ask::Ignore(reason) => {
+                outcome.ignored = Some(reason);
                 return Ok(outcome);
             }
-            // Status: what is, and nothing else.
-            outcome.observed = Some(self.observe().await.0);
-            return Ok(outcome);
+            Ask::Status => {
+                outcome.observed = Some(self.observe().await.0);
+                return Ok(outcome);
+            }
         };
         let (observed, capacities) = self.observe().await;
         let settings =
@@ -184,28 +195,26 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
     fn request(&self, event: Value) -> Result<Request, HandlerError> {
         let event_id = event.get("id").and_then(Value::as_str).map(str::to_owned);
         if alarm::is_schedule(&event) {
-            return Ok(Request { event_id, trigger: "schedule".into(), intent: Some(Intent::Automatic), dry_run: false });
+            return Ok(Request { event_id, trigger: "schedule".into(), ask: Ask::Plan(Intent::Automatic), dry_run: false });
         }
         if event.get("action").is_some() {
             let manual: Manual = serde_json::from_value(event).map_err(|err| {
                 EventError::field("action", format!("failover, failback or status, with optional dryRun (true/false): {err}"))
             })?;
-            let intent = match manual.action.as_str() {
-                "failover" => Some(Intent::Failover),
-                "failback" => Some(Intent::Failback),
-                "status" => None,
+            let ask = match manual.action.as_str() {
+                "failover" => Ask::Plan(Intent::Failover),
+                "failback" => Ask::Plan(Intent::Failback),
+                "status" => Ask::Status,
                 other => return Err(EventError::field("action", format!("failover, failback or status, got \"{other}\"")).into()),
             };
-            return Ok(Request { event_id: None, trigger: format!("operator: {}", manual.action), intent, dry_run: manual.dry_run });
+            return Ok(Request { event_id: None, trigger: format!("operator: {}", manual.action), ask, dry_run: manual.dry_run });
         }
         let change = alarm::decode(event)?;
+        let trigger = format!("alarm {} {}", change.alarm_name, change.state);
         let ours = change.alarm_name == self.config.primary_alarm || change.alarm_name == self.config.standby_alarm;
-        Ok(Request {
-            event_id: change.event_id,
-            trigger: format!("alarm {} {}", change.alarm_name, change.state),
-            intent: ours.then_some(Intent::Automatic),
-            dry_run: false,
-        })
+        let ask =
+            if ours { Ask::Plan(Intent::Automatic) } else { Ask::Ignore(format!("{trigger} is not a health alarm of this failover pair")) };
+        Ok(Request { event_id: change.event_id, trigger, ask, dry_run: false })
     }
 
     /// Both regions as they are now; a region whose APIs fail reads as unhealthy.
@@ -284,8 +293,10 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
 
     async fn run(&self, step: &Step, to: Side, capacities: &[Vec<Capacity>; 2]) -> Result<(&'static str, String), HandlerError> {
         let arn_of = |side: Side, cluster: &str, service: &str| {
-            let index = if side == Side::Primary { 0 } else { 1 };
-            capacities[index].iter().find(|c| c.name == service && c.cluster_arn.ends_with(&format!("/{cluster}"))).map(|c| c.arn.clone())
+            on_side(capacities, side)
+                .iter()
+                .find(|c| c.name == service && c.cluster_arn.ends_with(&format!("/{cluster}")))
+                .map(|c| c.arn.clone())
         };
         let now = (self.now)();
         match step {
@@ -342,8 +353,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 let value = format!("{}:{now}", if *to == Side::Primary { "primary" } else { "standby" });
                 let mut recorded = Vec::new();
                 for side in [Side::Standby, Side::Primary] {
-                    let index = if side == Side::Primary { 0 } else { 1 };
-                    for capacity in &capacities[index] {
+                    for capacity in on_side(capacities, side) {
                         // Best effort in each region: either one is enough to remember the flip.
                         if self.ports(side).ecs.tag_service(&capacity.arn, tags::LAST_FLIP, &value).await.is_ok() {
                             recorded.push(format!("{} in {}", capacity.name, self.region(side)));
@@ -405,6 +415,14 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             project: None,
             dedup_key: outcome.event_id.clone(),
         })
+    }
+}
+
+/// The services read on one side, as `observe` returns them: primary's first.
+fn on_side(capacities: &[Vec<Capacity>; 2], side: Side) -> &[Capacity] {
+    match side {
+        Side::Primary => &capacities[0],
+        Side::Standby => &capacities[1],
     }
 }
 
