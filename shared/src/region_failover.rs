@@ -17,7 +17,7 @@ use crate::error::HandlerError;
 use crate::event::{EventError, alarm};
 use crate::failover::{Intent, Observed, Plan, RegionState, ServiceState, Settings, Side, Step, plan};
 use crate::notify::{Notification, Severity};
-use crate::scaler::Clock;
+use crate::runtime::Clock;
 use crate::tags;
 use aws_smithy_types::date_time::{DateTime, Format};
 use serde::{Deserialize, Serialize};

@@ -14,21 +14,14 @@ use crate::error::HandlerError;
 use crate::event::alarm;
 use crate::notify::{Notification, Severity};
 use crate::outcome::{Failure, Outcome, ServiceOutcome};
+use crate::runtime::Clock;
 use crate::scaling::{Decision, Direction, LastAction, Observation, ScalingPolicy, decide};
 use crate::tags;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 
 pub const FUNCTION: &str = "scaler";
-
-/// Seconds since the epoch; injectable so tests can move time.
-pub type Clock = Box<dyn Fn() -> u64 + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Box::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trigger {

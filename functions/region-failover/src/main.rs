@@ -3,7 +3,7 @@
 use deckhand::region_failover::SdkRegionFailover;
 use deckhand::{
     config::{FailoverConfig, FromEnv},
-    runtime, scaler,
+    runtime,
 };
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
@@ -11,6 +11,6 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = FailoverConfig::from_env()?;
-    let function = SdkRegionFailover::from_sdk(config, &runtime::sdk_config().await, scaler::system_clock());
+    let function = SdkRegionFailover::from_sdk(config, &runtime::sdk_config().await, runtime::system_clock());
     run(service_fn(|event: LambdaEvent<runtime::Value>| function.handle(event.payload))).await
 }

@@ -10,6 +10,6 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = ScalerConfig::from_env()?;
-    let function = scaler::Scaler::from_sdk(config, &runtime::sdk_config().await, scaler::system_clock());
+    let function = scaler::Scaler::from_sdk(config, &runtime::sdk_config().await, runtime::system_clock());
     run(service_fn(|event: LambdaEvent<runtime::Value>| function.handle(event.payload))).await
 }
