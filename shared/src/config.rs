@@ -83,10 +83,9 @@ pub const DEFAULT_SCALING_ALARM_PREFIX: &str = "deckhand-scale-";
 
 impl FromEnv for ScalerConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let alarm_prefix = lookup(SCALING_ALARM_PREFIX).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
         Ok(Self {
             notify_topic_arn: topic_arn(&lookup)?,
-            alarm_prefix: alarm_prefix.unwrap_or_else(|| DEFAULT_SCALING_ALARM_PREFIX.to_owned()),
+            alarm_prefix: or_default(&lookup, SCALING_ALARM_PREFIX, DEFAULT_SCALING_ALARM_PREFIX),
             clusters: optional_cluster_list(&lookup)?,
         })
     }
@@ -114,7 +113,7 @@ pub struct GateConfig {
 
 impl FromEnv for GateConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let path = lookup("GATE_PATH").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).unwrap_or_else(|| "/health".into());
+        let path = or_default(&lookup, "GATE_PATH", "/health");
         if !path.starts_with('/') {
             return Err(ConfigError::Invalid { var: "GATE_PATH", reason: format!("`{path}` does not start with /") });
         }
@@ -170,9 +169,7 @@ pub struct FailoverConfig {
 
 impl FromEnv for FailoverConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let or = |var: &str, default: &str| {
-            lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
-        };
+        let or = |var: &str, default: &str| or_default(&lookup, var, default);
         let primary_region = or("PRIMARY_REGION", "us-east-1");
         let standby_region = or("STANDBY_REGION", "us-west-2");
         if primary_region == standby_region {
@@ -225,7 +222,7 @@ pub fn status_codes(value: &str) -> Result<Vec<u16>, String> {
 }
 
 fn number<T: std::str::FromStr>(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, default: T) -> Result<T, ConfigError> {
-    match lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+    match optional(lookup, var) {
         None => Ok(default),
         Some(value) => value.parse().map_err(|_| ConfigError::Invalid { var, reason: format!("`{value}` is not a whole number") }),
     }
@@ -236,11 +233,17 @@ const CLUSTERS: &str = "CLUSTERS";
 const NOTIFY_BUILD_STARTED: &str = "NOTIFY_BUILD_STARTED";
 const NOTIFY_TOPIC_ARN: &str = "NOTIFY_TOPIC_ARN";
 
+/// The variable's value, trimmed; `None` when unset or blank.
+fn optional(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> Option<String> {
+    lookup(var).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+fn or_default(lookup: &impl Fn(&str) -> Option<String>, var: &str, default: &str) -> String {
+    optional(lookup, var).unwrap_or_else(|| default.to_owned())
+}
+
 fn required(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, expected: &'static str) -> Result<String, ConfigError> {
-    match lookup(var) {
-        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
-        _ => Err(ConfigError::Missing { var, expected }),
-    }
+    optional(lookup, var).ok_or(ConfigError::Missing { var, expected })
 }
 
 fn cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
@@ -261,9 +264,9 @@ fn cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>,
 }
 
 fn optional_cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
-    match lookup(CLUSTERS) {
-        Some(value) if !value.trim().is_empty() => cluster_list(lookup),
-        _ => Ok(Vec::new()),
+    match optional(lookup, CLUSTERS) {
+        Some(_) => cluster_list(lookup),
+        None => Ok(Vec::new()),
     }
 }
 
