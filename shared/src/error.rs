@@ -39,8 +39,3 @@ impl From<HandlerError> for Diagnostic {
         Diagnostic { error_type: err.kind().to_owned(), error_message: err.to_string() }
     }
 }
-
-/// An SDK error with its whole chain of causes, named after the operation.
-pub fn aws_error(operation: &'static str, err: impl std::error::Error) -> HandlerError {
-    HandlerError::Aws { operation, message: aws_smithy_types::error::display::DisplayErrorContext(err).to_string() }
-}

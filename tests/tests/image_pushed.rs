@@ -2,14 +2,14 @@
 
 use aws_sdk_ecs::types::TaskDefinition;
 use deckhand::config::ImagePushedConfig;
-use deckhand::image_pushed::ImagePushed;
-use deckhand::outcome::ServiceResult;
+use deckhand::outcome::ResourceResult;
+use deckhand::wiring::{self, SdkImagePushed};
 use deckhand_integration_tests::{DIGEST, Local, REGISTRY, push_event, sample_event};
 use serde_json::{Value, json};
 
 struct World {
     local: Local,
-    function: ImagePushed,
+    function: SdkImagePushed,
 }
 
 impl std::ops::Deref for World {
@@ -26,7 +26,7 @@ async fn world(clusters: &[&str]) -> World {
         local.aws.create_cluster(cluster).await;
     }
     let settings = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: local.topic.clone() };
-    World { function: ImagePushed::from_sdk(settings, &local.sdk), local }
+    World { function: wiring::image_pushed(settings, &local.sdk), local }
 }
 
 fn pinned() -> String {
@@ -51,8 +51,9 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
 
     let outcome = w.function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
 
-    assert_eq!(outcome.services.len(), 1);
-    let ServiceResult::Deployed { task_definition, revision, deployment_id, controller, notified, .. } = &outcome.services[0].result else {
+    assert_eq!(outcome.resources.len(), 1);
+    let ResourceResult::Deployed { task_definition, revision, deployment_id, controller, notified, .. } = &outcome.resources[0].result
+    else {
         panic!("expected a deployment: {outcome:?}")
     };
     assert_eq!((*revision, *controller, *notified), (2, "ECS", true));
@@ -104,14 +105,14 @@ async fn duplicate_delivery_adds_nothing() {
     let running = w.aws.service("prod", "web").await.task_definition;
     let again = w.function.handle(event.clone()).await.unwrap();
 
-    assert!(matches!(&again.services[0].result, ServiceResult::Unchanged { reason } if reason.contains("already runs")), "{again:?}");
+    assert!(matches!(&again.resources[0].result, ResourceResult::Unchanged { reason } if reason.contains("already runs")), "{again:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2, "one revision for two deliveries");
     assert_eq!(w.aws.service("prod", "web").await.task_definition, running);
     assert_eq!(w.messages().await.len(), 1, "one notification for two deliveries");
 
     // The same digest pushed under another tag (one event per tag) is the same image: unchanged.
     let other_tag = push_event("shop/web", Some("latest"), DIGEST);
-    assert!(matches!(w.function.handle(other_tag).await.unwrap().services[0].result, ServiceResult::Unchanged { .. }));
+    assert!(matches!(w.function.handle(other_tag).await.unwrap().resources[0].result, ResourceResult::Unchanged { .. }));
 }
 
 #[tokio::test]
@@ -125,7 +126,7 @@ async fn codedeploy_service_gets_a_blue_green_deployment_once() {
 
     let outcome = w.function.handle(event.clone()).await.unwrap();
 
-    let ServiceResult::Deployed { task_definition, deployment_id, controller, .. } = &outcome.services[0].result else {
+    let ResourceResult::Deployed { task_definition, deployment_id, controller, .. } = &outcome.resources[0].result else {
         panic!("{outcome:?}")
     };
     assert_eq!(*controller, "CODE_DEPLOY");
@@ -140,7 +141,7 @@ async fn codedeploy_service_gets_a_blue_green_deployment_once() {
     assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(old.as_str()));
 
     let again = w.function.handle(event).await.unwrap();
-    assert!(matches!(&again.services[0].result, ServiceResult::Unchanged { reason } if reason.contains(deployment_id)), "{again:?}");
+    assert!(matches!(&again.resources[0].result, ResourceResult::Unchanged { reason } if reason.contains(deployment_id)), "{again:?}");
     assert_eq!(w.aws.deployments("shop", "web-bg").await.len(), 1, "still one deployment");
     assert_eq!(w.aws.revisions("web").await.len(), 2, "still one new revision");
 }
@@ -156,8 +157,8 @@ async fn one_push_deploys_opted_in_services_in_two_clusters() {
     let outcome = w.function.handle(push_event("shop/web", Some("v2"), DIGEST)).await.unwrap();
 
     let deployed: Vec<_> =
-        outcome.services.iter().filter(|s| matches!(s.result, ServiceResult::Deployed { .. })).map(|s| s.cluster.as_str()).collect();
-    assert_eq!(deployed, ["prod", "staging"]);
+        outcome.resources.iter().filter(|s| matches!(s.result, ResourceResult::Deployed { .. })).map(|s| s.resource.as_str()).collect();
+    assert_eq!(deployed, ["prod/web", "staging/web"]);
     let prod = w.aws.service("prod", "web").await.task_definition.unwrap();
     let staging = w.aws.service("staging", "web").await.task_definition.unwrap();
     assert_eq!(prod, staging, "services sharing a task definition share the new revision");
@@ -185,7 +186,7 @@ async fn events_that_are_not_ours_change_nothing() {
     for (name, event, reason) in cases {
         let outcome = w.function.handle(event).await.unwrap();
         let explained = outcome.ignored.as_deref().is_some_and(|r| r.contains(reason))
-            || outcome.services.iter().any(|s| matches!(&s.result, ServiceResult::Ignored { reason: r } if r.contains(reason)));
+            || outcome.resources.iter().any(|s| matches!(&s.result, ResourceResult::Ignored { reason: r } if r.contains(reason)));
         assert!(outcome.ignored.is_some() && explained, "{name}: {outcome:?}");
     }
     assert_eq!(w.aws.revisions("web").await, [td.as_str()]);

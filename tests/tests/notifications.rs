@@ -1,11 +1,9 @@
 //! `build-finished` and `deploy-events` against moto server: what lands in the SQS queue
 //! subscribed to the topic, and what a build's exported image does to the fleet.
 
-use deckhand::build_finished::BuildFinished;
 use deckhand::config::{BuildFinishedConfig, DeployEventsConfig, ImagePushedConfig};
-use deckhand::deploy_events::DeployEvents;
-use deckhand::image_pushed::ImagePushed;
-use deckhand::outcome::ServiceResult;
+use deckhand::outcome::ResourceResult;
+use deckhand::wiring::{self, SdkBuildFinished, SdkDeployEvents, SdkImagePushed};
 use deckhand_integration_tests::{DIGEST, Local, REGISTRY, attribute, document, sample_event};
 use serde_json::{Value, json};
 
@@ -15,37 +13,31 @@ async fn world() -> Local {
 
 /// The functions under test, configured for the local AWS.
 trait Functions {
-    fn builds(&self, clusters: &[&str], notify_started: bool) -> BuildFinished;
-    fn deploy_events(
-        &self,
-        clusters: &[&str],
-    ) -> DeployEvents<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns>;
-    fn pushes(&self, clusters: &[&str]) -> ImagePushed;
+    fn builds(&self, clusters: &[&str], notify_started: bool) -> SdkBuildFinished;
+    fn deploy_events(&self, clusters: &[&str]) -> SdkDeployEvents;
+    fn pushes(&self, clusters: &[&str]) -> SdkImagePushed;
     async fn checked_messages(&self) -> Vec<Value>;
 }
 
 impl Functions for Local {
-    fn builds(&self, clusters: &[&str], notify_started: bool) -> BuildFinished {
+    fn builds(&self, clusters: &[&str], notify_started: bool) -> SdkBuildFinished {
         let config = BuildFinishedConfig {
             notify_topic_arn: self.topic.clone(),
             clusters: clusters.iter().map(|c| c.to_string()).collect(),
             notify_build_started: notify_started,
         };
-        BuildFinished::from_sdk(config, &self.sdk)
+        wiring::build_finished(config, &self.sdk)
     }
 
-    fn deploy_events(
-        &self,
-        clusters: &[&str],
-    ) -> DeployEvents<deckhand::aws::ecs::SdkEcs, deckhand::aws::codedeploy::SdkCodeDeploy, deckhand::aws::sns::SdkSns> {
+    fn deploy_events(&self, clusters: &[&str]) -> SdkDeployEvents {
         let config =
             DeployEventsConfig { notify_topic_arn: self.topic.clone(), clusters: clusters.iter().map(|c| c.to_string()).collect() };
-        DeployEvents::from_sdk(config, &self.sdk)
+        wiring::deploy_events(config, &self.sdk)
     }
 
-    fn pushes(&self, clusters: &[&str]) -> ImagePushed {
+    fn pushes(&self, clusters: &[&str]) -> SdkImagePushed {
         let config = ImagePushedConfig { clusters: clusters.iter().map(|c| c.to_string()).collect(), notify_topic_arn: self.topic.clone() };
-        ImagePushed::from_sdk(config, &self.sdk)
+        wiring::image_pushed(config, &self.sdk)
     }
 
     /// Messages now in the queue, each checked for secrets.
@@ -124,7 +116,7 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
 
     let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
 
-    assert!(matches!(outcome.services[0].result, ServiceResult::Deployed { revision: 2, .. }), "{outcome:?}");
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
     let running = w.aws.service("prod", "web").await.task_definition.unwrap();
     assert_eq!(
         w.aws.task_definition(&running).await.container_definitions()[0].image.as_deref(),
@@ -137,7 +129,7 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
 
     // ECR's own push event for the same digest arrives later: nothing more happens.
     let push = w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
-    assert!(matches!(push.services[0].result, ServiceResult::Unchanged { .. }), "{push:?}");
+    assert!(matches!(push.resources[0].result, ResourceResult::Unchanged { .. }), "{push:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
     assert!(w.checked_messages().await.is_empty());
 }
@@ -152,7 +144,7 @@ async fn an_ecr_push_first_makes_the_build_rollout_unchanged() {
     w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
     let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
 
-    assert!(matches!(outcome.services[0].result, ServiceResult::Unchanged { .. }), "{outcome:?}");
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Unchanged { .. }), "{outcome:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
     let events: Vec<String> = w.checked_messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect();
     assert_eq!(events, ["image.deployed", "build.succeeded"]);

@@ -1,12 +1,8 @@
 //! `region-failover` against one moto server acting as both regions (us-east-1 primary,
 //! us-west-2 standby): health alarms in CloudWatch, services in ECS, failover records in Route 53.
 
-use deckhand::aws::cloudwatch::SdkCloudWatch;
-use deckhand::aws::ecs::SdkEcs;
-use deckhand::aws::route53::SdkRoute53;
-use deckhand::aws::sns::SdkSns;
 use deckhand::config::FailoverConfig;
-use deckhand::region_failover::{RegionFailover, RegionPorts};
+use deckhand::wiring::{self, SdkRegionFailover};
 use deckhand_integration_tests::{Aws, Local, attribute, sample_event};
 use serde_json::Value;
 use std::sync::Arc;
@@ -44,7 +40,7 @@ impl World {
         self.west.cpu_alarm(STANDBY_ALARM, ("prod", "web"), false, 1.0, state(standby_ok), 4.0).await;
     }
 
-    fn function(&self, zone: &str) -> RegionFailover<SdkEcs, SdkCloudWatch, SdkRoute53, SdkSns> {
+    fn function(&self, zone: &str) -> SdkRegionFailover {
         let config = FailoverConfig {
             notify_topic_arn: self.local.topic.clone(),
             primary_region: "us-east-1".into(),
@@ -64,18 +60,8 @@ impl World {
             dns_wait: 1,
         };
         let clock = self.clock.clone();
-        let ports = |aws: &Aws| RegionPorts { ecs: SdkEcs::new(aws.ecs.clone()), alarms: SdkCloudWatch::new(aws.cloudwatch.clone()) };
-        let dns = SdkRoute53::new(aws_sdk_route53::Client::new(&self.local.sdk));
-        let notifier = SdkSns::new(aws_sdk_sns::Client::new(&self.local.sdk), self.local.topic.clone());
-        RegionFailover::new(
-            config,
-            ports(&self.local.aws),
-            ports(&self.west),
-            dns,
-            notifier,
-            Box::new(move || clock.load(Ordering::SeqCst)),
-        )
-        .with_poll(Duration::from_millis(10))
+        wiring::region_failover_at(config, &self.local.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
+            .with_poll(Duration::from_millis(10))
     }
 
     async fn handle(&self, event: Value) -> Value {
@@ -88,7 +74,7 @@ impl World {
 }
 
 fn step_statuses(outcome: &Value) -> Vec<(String, String)> {
-    outcome["steps"]
+    outcome["resources"]
         .as_array()
         .unwrap()
         .iter()
@@ -115,8 +101,8 @@ async fn a_primary_alarm_fails_over_and_a_repeat_changes_nothing_more() {
     assert_eq!(messages[0]["Subject"], "Failed over to us-west-2: api.example.com");
 
     let again = w.handle(sample_event("failover-primary-alarm.json")).await;
-    assert_eq!(again["plan"]["plan"], "hold", "{again}");
-    assert!(again["steps"].as_array().unwrap().is_empty());
+    assert_eq!(again["details"]["plan"]["plan"], "hold", "{again}");
+    assert!(again["resources"].as_array().is_none_or(Vec::is_empty), "no step: {again}");
     assert_eq!(w.serving().await.0, "us-west-2");
     assert_eq!(w.west.desired_count("prod", "web").await, 6);
     assert!(w.local.messages().await.is_empty(), "a repeat is not news");
@@ -129,8 +115,8 @@ async fn both_regions_unhealthy_changes_nothing_and_alerts() {
 
     let outcome = w.handle(sample_event("failover-primary-alarm.json")).await;
 
-    assert_eq!(outcome["plan"]["plan"], "alert");
-    assert!(outcome["steps"].as_array().unwrap().is_empty());
+    assert_eq!(outcome["details"]["plan"]["plan"], "alert");
+    assert!(outcome["resources"].as_array().is_none_or(Vec::is_empty), "no step: {outcome}");
     assert_eq!(w.serving().await.0, "us-east-1");
     assert_eq!(w.west.desired_count("prod", "web").await, 2);
     assert!(!w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"));
@@ -148,13 +134,13 @@ async fn a_manual_failback_waits_for_stability_then_restores_the_primary_and_lif
     w.health(true, true).await;
 
     let early = w.handle(sample_event("failover-failback.json")).await;
-    assert!(early["plan"]["reason"].as_str().unwrap().contains("stabilization"), "{early}");
+    assert!(early["details"]["plan"]["reason"].as_str().unwrap().contains("stabilization"), "{early}");
     assert_eq!(w.serving().await.0, "us-west-2");
 
     w.clock.fetch_add(601, Ordering::SeqCst);
     let outcome = w.handle(sample_event("failover-failback.json")).await;
 
-    assert_eq!(outcome["plan"]["to"], "primary", "{outcome}");
+    assert_eq!(outcome["details"]["plan"]["to"], "primary", "{outcome}");
     assert_eq!(w.serving().await, ("us-east-1".to_owned(), "192.0.2.10".to_owned()));
     assert!(!w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"), "freeze lifted");
     let messages = w.local.messages().await;
@@ -168,16 +154,16 @@ async fn a_dry_run_returns_the_plan_and_changes_nothing() {
 
     let outcome = w.handle(sample_event("failover-dry-run.json")).await;
 
-    assert_eq!(outcome["plan"]["plan"], "move");
-    assert_eq!(outcome["plan"]["steps"].as_array().unwrap().len(), 4);
-    assert!(outcome["steps"].as_array().unwrap().is_empty());
+    assert_eq!(outcome["details"]["plan"]["plan"], "move");
+    assert_eq!(outcome["details"]["plan"]["steps"].as_array().unwrap().len(), 4);
+    assert!(outcome["resources"].as_array().is_none_or(Vec::is_empty), "no step: {outcome}");
     assert_eq!(w.serving().await.0, "us-east-1");
     assert_eq!(w.west.desired_count("prod", "web").await, 2);
     assert!(w.local.messages().await.is_empty());
 
     let status = w.handle(sample_event("failover-status.json")).await;
     assert_eq!(
-        (status["observed"]["serving"].as_str(), status["observed"]["primary"]["alarm_state"].as_str()),
+        (status["details"]["observed"]["serving"].as_str(), status["details"]["observed"]["primary"]["alarm_state"].as_str()),
         (Some("primary"), Some("ALARM"))
     );
 }

@@ -2,8 +2,9 @@
 //! notification in SQS. Time is a test clock, so cooldowns can be crossed without sleeping.
 
 use deckhand::config::ScalerConfig;
-use deckhand::scaler::{Scaler, ScalingResult};
-use deckhand::scaling::Decision;
+use deckhand::outcome::ResourceResult;
+use deckhand::usecase::scaler::plan::Decision;
+use deckhand::wiring::{self, SdkScaler};
 use deckhand_integration_tests::{Local, attribute, sample_event};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,17 +42,10 @@ async fn world(tags: &[(&str, &str)]) -> World {
 }
 
 impl World {
-    fn scaler(
-        &self,
-    ) -> Scaler<
-        deckhand::aws::cloudwatch::SdkCloudWatch,
-        deckhand::aws::ecs::SdkEcs,
-        deckhand::aws::codedeploy::SdkCodeDeploy,
-        deckhand::aws::sns::SdkSns,
-    > {
+    fn scaler(&self) -> SdkScaler {
         let config = ScalerConfig { notify_topic_arn: self.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] };
         let clock = self.clock.clone();
-        Scaler::from_sdk(config, &self.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
+        wiring::scaler_at(config, &self.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
     }
 
     fn advance(&self, seconds: u64) {
@@ -70,7 +64,7 @@ async fn an_alarm_raises_the_desired_count_and_says_so() {
 
     let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
 
-    assert!(matches!(outcome.services[0].result, ScalingResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
     assert_eq!(w.aws.desired_count("prod", "web").await, 3);
     let messages = w.messages().await;
     assert_eq!(messages.len(), 1);
@@ -94,8 +88,8 @@ async fn rechecks_keep_scaling_until_the_maximum_and_stop_there() {
     let held = scaler.handle(sample_event("scheduled-recheck.json")).await.unwrap();
     assert!(
         matches!(
-            held.services[0].result,
-            ScalingResult::Held { decision: Decision::AtLimit { desired: 4, limit: 4 }, notified: false, .. }
+            held.resources[0].result,
+            ResourceResult::Held { decision: Decision::AtLimit { desired: 4, limit: 4 }, notified: false, .. }
         ),
         "{held:?}"
     );
@@ -118,7 +112,7 @@ async fn cooldowns_hold_across_invocations() {
     w.advance(59);
     let held = w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
     assert!(
-        matches!(held.services[0].result, ScalingResult::Held { decision: Decision::Cooldown { remaining_seconds: 1 }, .. }),
+        matches!(held.resources[0].result, ResourceResult::Held { decision: Decision::Cooldown { remaining_seconds: 1 }, .. }),
         "{held:?}"
     );
     assert_eq!(w.aws.desired_count("prod", "web").await, 3);
@@ -129,7 +123,7 @@ async fn cooldowns_hold_across_invocations() {
     w.advance(200);
     let held = w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();
     assert!(
-        matches!(held.services[0].result, ScalingResult::Held { decision: Decision::Cooldown { remaining_seconds: 41 }, .. }),
+        matches!(held.resources[0].result, ResourceResult::Held { decision: Decision::Cooldown { remaining_seconds: 41 }, .. }),
         "{held:?}"
     );
     w.advance(42);
@@ -161,7 +155,7 @@ async fn scale_in_is_refused_while_a_blue_green_deployment_is_active() {
     w.aws.codedeploy.create_deployment().application_name("shop").deployment_group_name("web-bg").revision(revision).send().await.unwrap();
     w.advance(301);
     let held = w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
-    assert!(matches!(held.services[0].result, ScalingResult::Held { decision: Decision::DeploymentInFlight, .. }), "{held:?}");
+    assert!(matches!(held.resources[0].result, ResourceResult::Held { decision: Decision::DeploymentInFlight, .. }), "{held:?}");
     assert_eq!(w.aws.desired_count("prod", "web").await, 3);
     w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "OK", 50.0).await;
     w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 90.0).await;
@@ -189,7 +183,10 @@ async fn what_is_not_ours_is_left_alone() {
     w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 99.0).await;
 
     let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
-    assert!(matches!(&outcome.services[0].result, ScalingResult::Ignored { reason, .. } if reason.contains("not opted in")), "{outcome:?}");
+    assert!(
+        matches!(&outcome.resources[0].result, ResourceResult::Ignored { reason, .. } if reason.contains("not opted in")),
+        "{outcome:?}"
+    );
     let ok = w.scaler().handle(sample_event("cloudwatch-alarm-ok.json")).await.unwrap();
     assert!(ok.ignored.unwrap().contains("only ALARM scales"));
     let mut other = sample_event("cloudwatch-alarm-scale-out.json");

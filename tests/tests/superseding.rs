@@ -9,12 +9,13 @@ use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentOutput;
 use aws_sdk_codedeploy::types::error::DeploymentLimitExceededException;
 use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentInfo, RevisionLocation, StopStatus};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use deckhand::aws::codedeploy::SdkCodeDeploy;
-use deckhand::aws::ecs::SdkEcs;
-use deckhand::aws::sns::SdkSns;
-use deckhand::deployer::Deployer;
+use deckhand::adapters::aws::codedeploy::SdkCodeDeploy;
+use deckhand::adapters::aws::ecs::SdkEcs;
+use deckhand::adapters::aws::sns::SdkSns;
 use deckhand::event::ecr;
-use deckhand::outcome::ServiceResult;
+use deckhand::outcome::ResourceResult;
+use deckhand::usecase::image_pushed::plan::ImagePush;
+use deckhand::usecase::image_pushed::rollout::Rollout;
 use deckhand_integration_tests::{DIGEST, Local, REGISTRY, push_event};
 use std::time::Duration;
 
@@ -62,11 +63,11 @@ fn busy() -> CreateDeploymentError {
     )
 }
 
-fn deployer(local: &Local, rules: &[&Rule]) -> Deployer<SdkEcs, SdkCodeDeploy, SdkSns> {
+fn rollout(local: &Local, rules: &[&Rule]) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns> {
     let codedeploy = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, rules));
     let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(&local.sdk));
     let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
-    Deployer::new(vec!["prod".into()], ecs, codedeploy, sns).with_busy_waits(vec![Duration::from_millis(10); 3])
+    Rollout::new(vec!["prod".into()], ecs, codedeploy, sns).with_busy_waits(vec![Duration::from_millis(10); 3])
 }
 
 #[tokio::test]
@@ -83,11 +84,11 @@ async fn the_newest_image_stops_the_older_deployment_and_deploys() {
         .error(busy)
         .output(|| CreateDeploymentOutput::builder().deployment_id("d-NEWEST").build())
         .build();
-    let push = ecr::decode(push_event("shop/web", Some("release-42"), DIGEST)).unwrap();
+    let push = ImagePush::from(ecr::decode(push_event("shop/web", Some("release-42"), DIGEST)).unwrap());
 
-    let outcome = deployer(&local, &[&list, &get, &stop, &create]).deploy("image-pushed", &push).await;
+    let outcome = rollout(&local, &[&list, &get, &stop, &create]).deploy("image-pushed", &push).await;
 
-    let ServiceResult::Deployed { deployment_id, superseded, task_definition, .. } = &outcome.services[0].result else {
+    let ResourceResult::Deployed { deployment_id, superseded, task_definition, .. } = &outcome.resources[0].result else {
         panic!("{outcome:?}")
     };
     assert_eq!((deployment_id.as_str(), superseded.as_deref()), ("d-NEWEST", Some("d-OLDER")));
@@ -103,11 +104,11 @@ async fn a_group_that_stays_busy_fails_the_service_loudly_for_a_retry() {
     let (local, older) = busy_group().await;
     let (list, get, stop) = active_deployment_rules(&older);
     let create = mock!(aws_sdk_codedeploy::Client::create_deployment).sequence().error(busy).repeatedly().build();
-    let push = ecr::decode(push_event("shop/web", Some("release-42"), DIGEST)).unwrap();
+    let push = ImagePush::from(ecr::decode(push_event("shop/web", Some("release-42"), DIGEST)).unwrap());
 
-    let outcome = deployer(&local, &[&list, &get, &stop, &create]).deploy("image-pushed", &push).await;
+    let outcome = rollout(&local, &[&list, &get, &stop, &create]).deploy("image-pushed", &push).await;
 
-    assert!(matches!(&outcome.services[0].result, ServiceResult::Failed { error } if error.contains("busy")), "{outcome:?}");
+    assert!(matches!(&outcome.resources[0].result, ResourceResult::Failed { error } if error.contains("busy")), "{outcome:?}");
     assert_eq!(create.num_calls(), 4, "the first try and three waits");
     let err = outcome.into_result().unwrap_err().to_string();
     assert!(err.contains("prod/web") && err.contains("DeploymentLimitExceeded"), "{err}");

@@ -6,9 +6,10 @@
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
 use aws_smithy_mocks::{Rule, mock, mock_client};
-use deckhand::aws::codedeploy::SdkCodeDeploy;
+use deckhand::adapters::aws::codedeploy::SdkCodeDeploy;
 use deckhand::config::GateConfig;
-use deckhand::traffic_gate::{SdkGatePorts, TrafficGate};
+use deckhand::usecase::traffic_gate::TrafficGate;
+use deckhand::wiring;
 use deckhand_integration_tests::{HealthServer, Local, Reply, attribute, document, refused_url, sample_event};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -71,14 +72,14 @@ fn report_rule(deployment_id: &str, status: LifecycleEventStatus) -> Rule {
 
 /// The gate against the local AWS, reporting through `rule`'s mocked client.
 async fn codedeploy_hook(local: &Local, deployment_id: &str, rule: &Rule) -> Value {
-    let mut ports = SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk);
+    let mut ports = wiring::gate_ports(&config(&local.topic), &local.sdk);
     ports.reporter = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, [rule]));
     let gate = TrafficGate::new(config(&local.topic), ports);
-    gate.handle(json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": EXECUTION})).await.unwrap()
+    json!(gate.handle(json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": EXECUTION})).await.unwrap())
 }
 
 fn reasons(outcome: &Value) -> String {
-    outcome["reasons"].to_string()
+    outcome["resources"][0]["reasons"].to_string()
 }
 
 #[tokio::test]
@@ -89,10 +90,10 @@ async fn a_healthy_revision_passes_and_codedeploy_hears_succeeded() {
 
     let outcome = codedeploy_hook(&local, &deployment, &rule).await;
 
-    assert_eq!(outcome["verdict"], "pass", "{outcome}");
+    assert_eq!(outcome["resources"][0]["verdict"], "pass", "{outcome}");
     assert_eq!(rule.num_calls(), 1);
     assert_eq!(server.requests(), 2, "two consecutive successes are enough");
-    assert_eq!(outcome["evidence"]["target_health"]["healthy"], 2);
+    assert_eq!(outcome["details"]["evidence"]["target_health"]["healthy"], 2);
     let messages = local.messages().await;
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("gate.passed", "info"));
     assert!(document(&messages[0])["text"].as_str().unwrap().contains("Probes:   2 of 2 passed"));
@@ -106,7 +107,7 @@ async fn server_errors_fail_the_gate() {
 
     let outcome = codedeploy_hook(&local, &deployment, &rule).await;
 
-    assert_eq!(outcome["verdict"], "fail");
+    assert_eq!(outcome["resources"][0]["verdict"], "fail");
     assert!(reasons(&outcome).contains("HTTP 500"), "{outcome}");
     assert_eq!(rule.num_calls(), 1);
     let messages = local.messages().await;
@@ -145,7 +146,7 @@ async fn flapping_is_not_healthy_until_two_successes_in_a_row() {
 
     let outcome = codedeploy_hook(&local, &deployment, &rule).await;
 
-    assert_eq!(outcome["verdict"], "pass", "{outcome}");
+    assert_eq!(outcome["resources"][0]["verdict"], "pass", "{outcome}");
     assert_eq!(server.requests(), 4, "ok, fail, ok is not healthy; the fourth probe makes two in a row");
 }
 
@@ -221,13 +222,13 @@ async fn the_ecs_hook_carries_its_probe_history_and_succeeds_only_after_the_thre
             false,
         )
         .await;
-    let ports = SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk);
+    let ports = wiring::gate_ports(&config(&local.topic), &local.sdk);
     let gate = TrafficGate::new(config(&local.topic), ports);
 
     let mut event = sample_event("ecs-hook-test-traffic.json");
     let mut statuses = Vec::new();
     loop {
-        let response = gate.handle(event.clone()).await.unwrap();
+        let response = json!(gate.handle(event.clone()).await.unwrap());
         let status = response["hookStatus"].as_str().unwrap().to_owned();
         statuses.push(status.clone());
         if status != "IN_PROGRESS" {
@@ -255,9 +256,9 @@ async fn the_ecs_hook_fails_when_the_service_is_frozen() {
         .aws
         .create_service("prod", "web", &td, &[("deckhand:gate-test-url", server.url.as_str()), ("deckhand:freeze", "true")], false)
         .await;
-    let gate = TrafficGate::new(config(&local.topic), SdkGatePorts::from_sdk(&config(&local.topic), &local.sdk));
+    let gate = TrafficGate::new(config(&local.topic), wiring::gate_ports(&config(&local.topic), &local.sdk));
 
-    let response = gate.handle(sample_event("ecs-hook-test-traffic.json")).await.unwrap();
+    let response = json!(gate.handle(sample_event("ecs-hook-test-traffic.json")).await.unwrap());
 
     assert_eq!(response["hookStatus"], "FAILED");
     assert!(response["hookDetails"]["verdict"]["reasons"].to_string().contains("frozen"), "{response}");

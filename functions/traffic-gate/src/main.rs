@@ -1,17 +1,13 @@
 //! Lambda `traffic-gate`: the CodeDeploy / ECS blue/green lifecycle hook.
 
-use deckhand::traffic_gate::{SdkGatePorts, TrafficGate};
-use deckhand::{
-    config::{FromEnv, GateConfig},
-    runtime,
-};
+use deckhand::config::{FromEnv, GateConfig};
+use deckhand::{runtime, wiring};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = GateConfig::from_env()?;
-    let ports = SdkGatePorts::from_sdk(&config, &runtime::sdk_config().await);
-    let function = TrafficGate::new(config, ports);
+    let function = wiring::traffic_gate(config, &wiring::sdk_config().await);
     run(service_fn(|event: LambdaEvent<runtime::Value>| function.handle(event.payload))).await
 }

@@ -1,0 +1,215 @@
+//! ECS through the SDK: services, their capacity and tags, rolling updates. Task definitions
+//! are in `task_definitions`.
+
+use super::{Remembered, aws_error};
+use crate::error::HandlerError;
+use crate::ports::{
+    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, LoadBalancer, Service, ServiceCapacity, ServiceDeployments,
+};
+use crate::tags;
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentControllerType, ServiceField};
+use std::sync::Arc;
+
+/// Documents kept per adapter: enough for the services and revisions of one busy event.
+const REMEMBERED: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct SdkEcs {
+    pub(super) client: Client,
+    /// Each service's deployment configuration as last described, carried into `UpdateService`.
+    deployment_configurations: Arc<Remembered<DeploymentConfiguration>>,
+    /// Task definitions as described, with their tags, copied whole into the next revision.
+    pub(super) task_definitions: Arc<Remembered<super::task_definitions::Described>>,
+}
+
+impl SdkEcs {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            deployment_configurations: Arc::new(Remembered::new(REMEMBERED)),
+            task_definitions: Arc::new(Remembered::new(REMEMBERED)),
+        }
+    }
+}
+
+/// DescribeServices takes at most 10 services a call.
+const DESCRIBE_BATCH: usize = 10;
+
+impl EcsServices for SdkEcs {
+    async fn opted_in_services(&self, cluster: &str) -> AwsResult<Vec<Service>> {
+        let arns: Vec<String> = self
+            .client
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|err| aws_error("ecs:ListServices", err))?;
+        let mut services = Vec::new();
+        for batch in arns.chunks(DESCRIBE_BATCH) {
+            let output = self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|err| aws_error("ecs:DescribeServices", err))?;
+            for found in output.services.unwrap_or_default() {
+                if let (Some(arn), Some(configuration)) = (&found.service_arn, &found.deployment_configuration) {
+                    self.deployment_configurations.keep(arn, configuration.clone());
+                }
+                services.extend(service_from_sdk(found));
+            }
+        }
+        Ok(services)
+    }
+
+    async fn roll_out(&self, service: &Service, task_definition: &str) -> AwsResult<String> {
+        let breaker = DeploymentCircuitBreaker::builder().enable(true).rollback(true).build();
+        // Keep the service's own percentages and alarms; only the circuit breaker is ours.
+        let configuration = self
+            .deployment_configurations
+            .get(&service.arn)
+            .map(|mut existing| {
+                existing.deployment_circuit_breaker = Some(breaker.clone());
+                existing
+            })
+            .unwrap_or_else(|| DeploymentConfiguration::builder().deployment_circuit_breaker(breaker).build());
+        let output = self
+            .client
+            .update_service()
+            .cluster(&service.cluster_arn)
+            .service(&service.arn)
+            .task_definition(task_definition)
+            .deployment_configuration(configuration)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:UpdateService", err))?;
+        let deployments = output.service.and_then(|s| s.deployments).unwrap_or_default();
+        let id = deployments
+            .iter()
+            .find(|d| d.task_definition.as_deref() == Some(task_definition))
+            .or_else(|| deployments.iter().find(|d| d.status.as_deref() == Some("PRIMARY")))
+            .and_then(|d| d.id.clone());
+        id.ok_or(HandlerError::Aws { operation: "ecs:UpdateService", message: "the response names no deployment".into() })
+    }
+}
+
+impl SdkEcs {
+    /// One service, with its tags; `None` when DescribeServices lists none.
+    async fn describe_service(&self, cluster: &str, service: &str) -> AwsResult<Option<aws_sdk_ecs::types::Service>> {
+        let output = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:DescribeServices", err))?;
+        Ok(output.services.unwrap_or_default().into_iter().next())
+    }
+}
+
+impl ServiceDeployments for SdkEcs {
+    async fn deployments_of(&self, cluster: &str, service: &str) -> AwsResult<Vec<EcsDeployment>> {
+        let deployments = self.describe_service(cluster, service).await?.and_then(|s| s.deployments).unwrap_or_default();
+        Ok(deployments
+            .into_iter()
+            .filter_map(|d| Some(EcsDeployment { id: d.id?, status: d.status.unwrap_or_default(), task_definition: d.task_definition? }))
+            .collect())
+    }
+}
+
+impl ServiceCapacity for SdkEcs {
+    async fn capacity(&self, cluster: &str, service: &str) -> AwsResult<Option<Capacity>> {
+        let Some(found) = self.describe_service(cluster, service).await?.filter(|s| s.status.as_deref() == Some("ACTIVE")) else {
+            return Ok(None);
+        };
+        Ok(Some(Capacity {
+            arn: found.service_arn.unwrap_or_default(),
+            cluster_arn: found.cluster_arn.unwrap_or_default(),
+            name: found.service_name.unwrap_or_default(),
+            desired: found.desired_count,
+            running: found.running_count,
+            controller: controller_of(found.deployment_controller.as_ref()),
+            tags: tag_map(found.tags.unwrap_or_default()),
+            deployments: found.deployments.map_or(0, |d| d.len()),
+            task_sets: found.task_sets.map_or(0, |t| t.iter().filter(|t| t.status.as_deref() != Some("DRAINING")).count()),
+            alternate_target_group: found
+                .load_balancers
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|lb| lb.advanced_configuration.and_then(|c| c.alternate_target_group_arn)),
+        }))
+    }
+
+    async fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> AwsResult<()> {
+        let tag = aws_sdk_ecs::types::Tag::builder().key(key).value(value).build();
+        self.client.tag_resource().resource_arn(service_arn).tags(tag).send().await.map_err(|err| aws_error("ecs:TagResource", err))?;
+        Ok(())
+    }
+
+    async fn untag_service(&self, service_arn: &str, key: &str) -> AwsResult<()> {
+        self.client
+            .untag_resource()
+            .resource_arn(service_arn)
+            .tag_keys(key)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:UntagResource", err))?;
+        Ok(())
+    }
+
+    async fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> AwsResult<()> {
+        self.client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(desired)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecs:UpdateService", err))?;
+        Ok(())
+    }
+}
+
+fn tag_map(tags: Vec<aws_sdk_ecs::types::Tag>) -> std::collections::BTreeMap<String, String> {
+    tags.into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect()
+}
+
+fn controller_of(controller: Option<&aws_sdk_ecs::types::DeploymentController>) -> Controller {
+    match controller.map(|c| &c.r#type) {
+        Some(DeploymentControllerType::CodeDeploy) => Controller::CodeDeploy,
+        Some(DeploymentControllerType::External) => Controller::External,
+        _ => Controller::Ecs,
+    }
+}
+
+fn service_from_sdk(service: aws_sdk_ecs::types::Service) -> Option<Service> {
+    let tags = tag_map(service.tags.unwrap_or_default());
+    if !tags.contains_key(tags::TRACK) {
+        return None;
+    }
+    let controller = controller_of(service.deployment_controller.as_ref());
+    let load_balancers = service
+        .load_balancers
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|lb| Some(LoadBalancer { container_name: lb.container_name?, container_port: lb.container_port? }))
+        .collect();
+    Some(Service {
+        arn: service.service_arn?,
+        name: service.service_name?,
+        cluster_arn: service.cluster_arn?,
+        task_definition: service.task_definition?,
+        controller,
+        tags,
+        load_balancers,
+    })
+}

@@ -1,0 +1,180 @@
+//! Fakes of the smaller ports: SNS, CloudWatch alarms, load balancer health, Route 53 records,
+//! and the HTTP prober.
+
+use super::{Faults, lock};
+use crate::error::HandlerError;
+use crate::notify::Notification;
+use crate::ports::{Alarm, Alarms, AwsResult, Dns, DnsRecords, LoadBalancers, Notifier, ProbeOutcome, Prober, Target};
+use crate::usecase::region_failover::plan::Side;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// SNS: what was published, in order.
+#[derive(Debug, Clone, Default)]
+pub struct FakeSns {
+    published: Arc<Mutex<Vec<Notification>>>,
+    faults: Faults,
+}
+
+impl FakeSns {
+    pub fn new(faults: &Faults) -> Self {
+        Self { published: Arc::default(), faults: faults.clone() }
+    }
+
+    pub fn published(&self) -> Vec<Notification> {
+        lock(&self.published).clone()
+    }
+}
+
+impl Notifier for FakeSns {
+    async fn publish(&self, notification: &Notification) -> AwsResult<String> {
+        self.faults.call("sns:Publish", || {
+            let mut published = lock(&self.published);
+            published.push(notification.clone());
+            Ok(format!("msg-{}", published.len()))
+        })
+    }
+}
+
+/// CloudWatch metric alarms.
+#[derive(Debug, Clone, Default)]
+pub struct FakeCloudWatch {
+    alarms: Arc<Mutex<Vec<Alarm>>>,
+    faults: Faults,
+}
+
+impl FakeCloudWatch {
+    pub fn new(faults: &Faults) -> Self {
+        Self { alarms: Arc::default(), faults: faults.clone() }
+    }
+
+    /// Adds the alarm, or replaces the one of the same name.
+    pub fn put_alarm(&self, alarm: Alarm) {
+        let mut alarms = lock(&self.alarms);
+        alarms.retain(|a| a.name != alarm.name);
+        alarms.push(alarm);
+    }
+}
+
+impl Alarms for FakeCloudWatch {
+    async fn named(&self, names: &[String]) -> AwsResult<Vec<Alarm>> {
+        self.faults
+            .call("cloudwatch:DescribeAlarms", || Ok(lock(&self.alarms).iter().filter(|a| names.contains(&a.name)).cloned().collect()))
+    }
+
+    async fn in_alarm_with_prefix(&self, prefix: &str) -> AwsResult<Vec<Alarm>> {
+        self.faults.call("cloudwatch:DescribeAlarms", || {
+            Ok(lock(&self.alarms).iter().filter(|a| a.name.starts_with(prefix) && a.state == "ALARM").cloned().collect())
+        })
+    }
+}
+
+/// Target groups' health, and which target group each listener forwards to.
+#[derive(Debug, Clone, Default)]
+pub struct FakeElb {
+    targets: Arc<Mutex<BTreeMap<String, Vec<Target>>>>,
+    listeners: Arc<Mutex<BTreeMap<String, String>>>,
+    faults: Faults,
+}
+
+impl FakeElb {
+    pub fn new(faults: &Faults) -> Self {
+        Self { faults: faults.clone(), ..Self::default() }
+    }
+
+    pub fn set_targets(&self, target_group: &str, targets: Vec<Target>) {
+        lock(&self.targets).insert(target_group.to_owned(), targets);
+    }
+
+    pub fn set_listener(&self, listener: &str, target_group: &str) {
+        lock(&self.listeners).insert(listener.to_owned(), target_group.to_owned());
+    }
+}
+
+impl LoadBalancers for FakeElb {
+    async fn target_health(&self, target_group: &str) -> AwsResult<Vec<Target>> {
+        self.faults.call("elasticloadbalancing:DescribeTargetHealth", || {
+            lock(&self.targets).get(target_group).cloned().ok_or_else(|| HandlerError::Aws {
+                operation: "elasticloadbalancing:DescribeTargetHealth",
+                message: format!("TargetGroupNotFound: {target_group}"),
+            })
+        })
+    }
+
+    async fn forward_target_group(&self, listener: &str) -> AwsResult<Option<String>> {
+        self.faults.call("elasticloadbalancing:DescribeListeners", || Ok(lock(&self.listeners).get(listener).cloned()))
+    }
+}
+
+/// The failover pair's records: which side they send traffic to, and every change made.
+#[derive(Debug, Clone, Default)]
+pub struct FakeDns {
+    serving: Arc<Mutex<Option<Side>>>,
+    changes: Arc<Mutex<Vec<Side>>>,
+    faults: Faults,
+}
+
+impl FakeDns {
+    pub fn new(faults: &Faults) -> Self {
+        Self { serving: Arc::new(Mutex::new(Some(Side::Primary))), changes: Arc::default(), faults: faults.clone() }
+    }
+
+    pub fn serving_now(&self) -> Option<Side> {
+        *lock(&self.serving)
+    }
+
+    pub fn set_serving(&self, side: Option<Side>) {
+        *lock(&self.serving) = side;
+    }
+
+    /// Every ChangeResourceRecordSets that took effect, by the side it pointed to.
+    pub fn changes(&self) -> Vec<Side> {
+        lock(&self.changes).clone()
+    }
+}
+
+impl Dns for FakeDns {
+    async fn serving(&self, _records: &DnsRecords) -> AwsResult<Option<Side>> {
+        self.faults.call("route53:ListResourceRecordSets", || Ok(*lock(&self.serving)))
+    }
+
+    async fn point_to(&self, _records: &DnsRecords, to: Side) -> AwsResult<String> {
+        self.faults.call("route53:ChangeResourceRecordSets", || {
+            *lock(&self.serving) = Some(to);
+            let mut changes = lock(&self.changes);
+            changes.push(to);
+            Ok(format!("C{}", changes.len()))
+        })
+    }
+
+    async fn wait_in_sync(&self, _change_id: &str, _bound: Duration) -> AwsResult<bool> {
+        self.faults.call("route53:GetChange", || Ok(true))
+    }
+}
+
+/// Probes answered from a script, in order; healthy once the script runs out.
+#[derive(Debug, Clone, Default)]
+pub struct FakeProber {
+    script: Arc<Mutex<VecDeque<ProbeOutcome>>>,
+    urls: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeProber {
+    pub fn answering(outcomes: impl IntoIterator<Item = (bool, &'static str)>) -> Self {
+        let script = outcomes.into_iter().map(|(ok, detail)| ProbeOutcome { ok, detail: detail.to_owned() }).collect();
+        Self { script: Arc::new(Mutex::new(script)), urls: Arc::default() }
+    }
+
+    /// The URLs probed, in order.
+    pub fn urls(&self) -> Vec<String> {
+        lock(&self.urls).clone()
+    }
+}
+
+impl Prober for FakeProber {
+    async fn probe(&self, url: &str, _expected: &[u16]) -> ProbeOutcome {
+        lock(&self.urls).push(url.to_owned());
+        lock(&self.script).pop_front().unwrap_or(ProbeOutcome { ok: true, detail: "HTTP 200 in 1 ms".into() })
+    }
+}

@@ -1,0 +1,263 @@
+//! A fake ECS: services with their tags, counts and deployments; task-definition revisions.
+
+use super::{ACCOUNT, Faults, lock};
+use crate::error::HandlerError;
+use crate::ports::{
+    AwsResult, Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service,
+    ServiceCapacity, ServiceDeployments, TaskDefinition, TaskDefinitions,
+};
+use crate::tags;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// A service as the fake ECS holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeService {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    pub controller: Controller,
+    pub tags: BTreeMap<String, String>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub desired: i32,
+    pub running: i32,
+    /// Newest first; the first is PRIMARY.
+    pub deployments: Vec<EcsDeployment>,
+    pub task_sets: usize,
+    pub alternate_target_group: Option<String>,
+}
+
+impl FakeService {
+    /// A service of `cluster` running `task_definition` with 2 tasks, under the ECS controller.
+    pub fn new(cluster: &str, name: &str, task_definition: &str) -> Self {
+        let cluster_arn = format!("arn:aws:ecs:{}:{ACCOUNT}:cluster/{cluster}", region_of(task_definition));
+        Self {
+            arn: format!("arn:aws:ecs:{}:{ACCOUNT}:service/{cluster}/{name}", region_of(task_definition)),
+            name: name.to_owned(),
+            cluster_arn,
+            task_definition: task_definition.to_owned(),
+            controller: Controller::Ecs,
+            tags: BTreeMap::new(),
+            load_balancers: Vec::new(),
+            desired: 2,
+            running: 2,
+            deployments: vec![EcsDeployment {
+                id: "ecs-svc/0".into(),
+                status: "PRIMARY".into(),
+                task_definition: task_definition.to_owned(),
+            }],
+            task_sets: 0,
+            alternate_target_group: None,
+        }
+    }
+
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn controller(mut self, controller: Controller) -> Self {
+        self.controller = controller;
+        self
+    }
+
+    pub fn load_balancer(mut self, container_name: &str, container_port: i32) -> Self {
+        self.load_balancers.push(LoadBalancer { container_name: container_name.to_owned(), container_port });
+        self
+    }
+
+    pub fn tasks(mut self, desired: i32, running: i32) -> Self {
+        (self.desired, self.running) = (desired, running);
+        self
+    }
+
+    fn in_cluster(&self, cluster: &str) -> bool {
+        self.cluster_arn == cluster || self.cluster_arn.ends_with(&format!(":cluster/{cluster}"))
+    }
+}
+
+fn region_of(arn: &str) -> &str {
+    arn.split(':').nth(3).filter(|r| !r.is_empty()).unwrap_or(super::REGION)
+}
+
+#[derive(Debug, Default)]
+struct State {
+    services: Vec<FakeService>,
+    /// Every revision registered, with the tag label of the images it pins.
+    revisions: Vec<(TaskDefinition, Option<String>)>,
+    deployments_started: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeEcs {
+    state: Arc<Mutex<State>>,
+    faults: Faults,
+    region: String,
+}
+
+impl FakeEcs {
+    pub fn new(faults: &Faults, region: &str) -> Self {
+        Self { state: Arc::default(), faults: faults.clone(), region: region.to_owned() }
+    }
+
+    /// Registers the next revision of `family` with these `(container, image)`s; its ARN.
+    pub fn add_task_definition(&self, family: &str, containers: &[(&str, &str)]) -> String {
+        let containers = containers.iter().map(|(name, image)| Container { name: name.to_string(), image: image.to_string() }).collect();
+        self.register(family, containers, None).arn
+    }
+
+    pub fn add_service(&self, service: FakeService) {
+        lock(&self.state).services.push(service);
+    }
+
+    /// The service as it is now.
+    pub fn service(&self, cluster: &str, name: &str) -> FakeService {
+        let state = lock(&self.state);
+        state.services.iter().find(|s| s.in_cluster(cluster) && s.name == name).cloned().expect("the service was added")
+    }
+
+    /// Changes a service in place (a person retagging it, tasks starting).
+    pub fn update_service(&self, cluster: &str, name: &str, change: impl FnOnce(&mut FakeService)) {
+        let mut state = lock(&self.state);
+        change(state.services.iter_mut().find(|s| s.in_cluster(cluster) && s.name == name).expect("the service was added"));
+    }
+
+    /// Every revision of `family`, oldest first, with the image tag it was registered for.
+    pub fn revisions(&self, family: &str) -> Vec<(TaskDefinition, Option<String>)> {
+        let prefix = format!(":task-definition/{family}:");
+        lock(&self.state).revisions.iter().filter(|(td, _)| td.arn.contains(&prefix)).cloned().collect()
+    }
+
+    fn register(&self, family: &str, containers: Vec<Container>, pushed_tag: Option<String>) -> TaskDefinition {
+        let mut state = lock(&self.state);
+        let prefix = format!(":task-definition/{family}:");
+        let revision = state.revisions.iter().filter(|(td, _)| td.arn.contains(&prefix)).count() as i32 + 1;
+        let arn = format!("arn:aws:ecs:{}:{ACCOUNT}:task-definition/{family}:{revision}", self.region);
+        let registered = TaskDefinition { arn, revision, containers };
+        state.revisions.push((registered.clone(), pushed_tag));
+        registered
+    }
+
+    fn with_service<T>(&self, cluster: &str, name: &str, act: impl FnOnce(&mut FakeService) -> T) -> AwsResult<T> {
+        let mut state = lock(&self.state);
+        let found = state.services.iter_mut().find(|s| s.in_cluster(cluster) && (s.name == name || s.arn == name));
+        found.map(act).ok_or_else(|| not_found("ServiceNotFoundException", name))
+    }
+
+    fn with_arn<T>(&self, arn: &str, act: impl FnOnce(&mut FakeService) -> T) -> AwsResult<T> {
+        let mut state = lock(&self.state);
+        state.services.iter_mut().find(|s| s.arn == arn).map(act).ok_or_else(|| not_found("InvalidParameterException", arn))
+    }
+}
+
+fn not_found(code: &str, what: &str) -> HandlerError {
+    HandlerError::Aws { operation: "ecs", message: format!("{code}: {what} not found") }
+}
+
+impl EcsServices for FakeEcs {
+    async fn opted_in_services(&self, cluster: &str) -> AwsResult<Vec<Service>> {
+        self.faults.call("ecs:DescribeServices", || {
+            let state = lock(&self.state);
+            Ok(state
+                .services
+                .iter()
+                .filter(|s| s.in_cluster(cluster) && s.tags.contains_key(tags::TRACK))
+                .map(|s| Service {
+                    arn: s.arn.clone(),
+                    name: s.name.clone(),
+                    cluster_arn: s.cluster_arn.clone(),
+                    task_definition: s.task_definition.clone(),
+                    controller: s.controller,
+                    tags: s.tags.clone(),
+                    load_balancers: s.load_balancers.clone(),
+                })
+                .collect())
+        })
+    }
+
+    async fn roll_out(&self, service: &Service, task_definition: &str) -> AwsResult<String> {
+        self.faults.call("ecs:UpdateService", || {
+            let id = {
+                let mut state = lock(&self.state);
+                state.deployments_started += 1;
+                format!("ecs-svc/{}", state.deployments_started)
+            };
+            self.with_arn(&service.arn, |s| {
+                for deployment in &mut s.deployments {
+                    deployment.status = "ACTIVE".into();
+                }
+                s.deployments
+                    .insert(0, EcsDeployment { id: id.clone(), status: "PRIMARY".into(), task_definition: task_definition.into() });
+                s.task_definition = task_definition.to_owned();
+            })?;
+            Ok(id)
+        })
+    }
+}
+
+impl ServiceDeployments for FakeEcs {
+    async fn deployments_of(&self, cluster: &str, service: &str) -> AwsResult<Vec<EcsDeployment>> {
+        self.faults.call("ecs:DescribeServices", || Ok(self.with_service(cluster, service, |s| s.deployments.clone()).unwrap_or_default()))
+    }
+}
+
+impl ServiceCapacity for FakeEcs {
+    async fn capacity(&self, cluster: &str, service: &str) -> AwsResult<Option<Capacity>> {
+        self.faults.call("ecs:DescribeServices", || {
+            Ok(self
+                .with_service(cluster, service, |s| Capacity {
+                    arn: s.arn.clone(),
+                    cluster_arn: s.cluster_arn.clone(),
+                    name: s.name.clone(),
+                    desired: s.desired,
+                    running: s.running,
+                    controller: s.controller,
+                    tags: s.tags.clone(),
+                    deployments: s.deployments.len(),
+                    task_sets: s.task_sets,
+                    alternate_target_group: s.alternate_target_group.clone(),
+                })
+                .ok())
+        })
+    }
+
+    async fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> AwsResult<()> {
+        self.faults.call("ecs:TagResource", || self.with_arn(service_arn, |s| s.tags.insert(key.to_owned(), value.to_owned())).map(drop))
+    }
+
+    async fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> AwsResult<()> {
+        // Tasks start at once: the fake has no scheduler.
+        self.faults.call("ecs:UpdateService", || self.with_service(cluster, service, |s| (s.desired, s.running) = (desired, desired)))
+    }
+
+    async fn untag_service(&self, service_arn: &str, key: &str) -> AwsResult<()> {
+        self.faults.call("ecs:UntagResource", || self.with_arn(service_arn, |s| s.tags.remove(key)).map(drop))
+    }
+}
+
+impl TaskDefinitions for FakeEcs {
+    async fn describe(&self, arn: &str) -> AwsResult<TaskDefinition> {
+        self.faults.call("ecs:DescribeTaskDefinition", || {
+            let state = lock(&self.state);
+            let found = state.revisions.iter().find(|(td, _)| td.arn == arn);
+            found.map(|(td, _)| td.clone()).ok_or_else(|| not_found("ClientException", arn))
+        })
+    }
+
+    async fn register_revision(&self, source: &TaskDefinition, updates: &[ImageUpdate], pushed_tag: Option<&str>) -> AwsResult<Registered> {
+        self.faults.call("ecs:RegisterTaskDefinition", || {
+            let family = source.arn.rsplit_once("task-definition/").and_then(|(_, rest)| rest.split(':').next()).unwrap_or_default();
+            let containers = source
+                .containers
+                .iter()
+                .map(|c| match updates.iter().find(|u| u.container == c.name) {
+                    Some(update) => Container { name: c.name.clone(), image: update.to.clone() },
+                    None => c.clone(),
+                })
+                .collect();
+            let registered = self.register(family, containers, pushed_tag.map(str::to_owned));
+            Ok(Registered { arn: registered.arn, revision: registered.revision })
+        })
+    }
+}

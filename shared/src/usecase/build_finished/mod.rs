@@ -1,0 +1,126 @@
+//! `build-finished`: CodeBuild build state changes → a notification; a successful build that
+//! exported the image it pushed also starts the same rollout `image-pushed` does.
+//!
+//! Exported variables read (buildspec `env.exported-variables`):
+//! - `IMAGE_URI`: `REGISTRY/REPO[:TAG]@sha256:…` (the digest may come from `IMAGE_DIGEST`, the tag from `IMAGE_TAG`);
+//! - or `IMAGE_REPO_NAME` + `IMAGE_DIGEST` (+ `IMAGE_TAG`), in the build's own account and region.
+
+mod exported;
+mod notification;
+#[cfg(test)]
+mod tests;
+
+pub use exported::{exported_image, looks_secret};
+pub use notification::{build_notification, console_link};
+
+use crate::config::BuildFinishedConfig;
+use crate::error::HandlerError;
+use crate::event::codebuild::{self, BuildStateChange};
+use crate::notify::Severity;
+use crate::outcome::{Outcome, Sent};
+use crate::ports::{CodeDeployments, EcsServices, Notifier, TaskDefinitions};
+use crate::recent::RecentEvents;
+use crate::usecase::image_pushed::rollout::Rollout;
+use serde_json::{Value, json};
+use tracing::info;
+
+pub const FUNCTION: &str = "build-finished";
+
+pub struct BuildFinished<E, C, N> {
+    config: BuildFinishedConfig,
+    notifier: N,
+    /// The rollout of exported images; `None` when `CLUSTERS` is unset.
+    rollout: Option<Rollout<E, C, N>>,
+    recent: RecentEvents,
+}
+
+impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> BuildFinished<E, C, N> {
+    pub fn new(config: BuildFinishedConfig, notifier: N, rollout: Option<Rollout<E, C, N>>) -> Self {
+        Self { config, notifier, rollout, recent: RecentEvents::default() }
+    }
+
+    pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
+        let build = codebuild::decode(event)?;
+        let event_id = build.event_id.clone();
+        let done_key = event_id.as_ref().map(|id| format!("{id}:done"));
+        if done_key.as_deref().is_some_and(|key| self.recent.contains(key)) {
+            return Ok(self.ignored(&build, "duplicate delivery: this event was already handled"));
+        }
+        let kind = match BuildKind::of(&build.status) {
+            Some(BuildKind::Started) if !self.config.notify_build_started => {
+                return Ok(self.ignored(&build, "build started; NOTIFY_BUILD_STARTED is off"));
+            }
+            Some(kind) => kind,
+            None => return Ok(self.ignored(&build, &format!("build-status {} is not one Deckhand reports", build.status))),
+        };
+        // Roll out first, so the build message can say where the image went.
+        let mut outcome = Outcome::new(FUNCTION, event_id.clone());
+        let mut rollout_note = None;
+        if let (BuildKind::Succeeded, Some(rollout)) = (kind, &self.rollout) {
+            match exported_image(&build) {
+                Ok(Some(push)) => outcome = rollout.deploy(FUNCTION, &push).await,
+                Ok(None) => {}
+                Err(reason) => rollout_note = Some(reason),
+            }
+        }
+        let notified_key = event_id.as_ref().map(|id| format!("{id}:notified"));
+        if !notified_key.as_deref().is_some_and(|key| self.recent.contains(key)) {
+            let notification = build_notification(&build, kind, &outcome, rollout_note.as_deref());
+            let message_id = self.notifier.publish(&notification).await?;
+            outcome.notification = Some(Sent::of(&notification, message_id));
+            if let Some(key) = &notified_key {
+                self.recent.remember(key);
+            }
+        }
+        let outcome = outcome.into_result()?;
+        if let Some(key) = &done_key {
+            self.recent.remember(key);
+        }
+        info!(project = build.project, status = build.status, outcome = %json!(outcome), "handled");
+        Ok(outcome)
+    }
+
+    fn ignored(&self, build: &BuildStateChange, reason: &str) -> Outcome {
+        info!(project = build.project, status = build.status, reason, "ignored");
+        Outcome::ignored(FUNCTION, build.event_id.clone(), reason)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildKind {
+    Started,
+    Succeeded,
+    Failed,
+    Stopped,
+    TimedOut,
+}
+
+impl BuildKind {
+    pub fn of(status: &str) -> Option<Self> {
+        Some(match status {
+            "IN_PROGRESS" => BuildKind::Started,
+            "SUCCEEDED" => BuildKind::Succeeded,
+            "FAILED" => BuildKind::Failed,
+            "STOPPED" => BuildKind::Stopped,
+            "TIMED_OUT" => BuildKind::TimedOut,
+            _ => return None,
+        })
+    }
+
+    pub fn event(self) -> &'static str {
+        match self {
+            BuildKind::Started => "build.started",
+            BuildKind::Succeeded => "build.succeeded",
+            BuildKind::Failed => "build.failed",
+            BuildKind::Stopped => "build.stopped",
+            BuildKind::TimedOut => "build.timed_out",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            BuildKind::Started | BuildKind::Succeeded => Severity::Info,
+            BuildKind::Failed | BuildKind::Stopped | BuildKind::TimedOut => Severity::Warning,
+        }
+    }
+}

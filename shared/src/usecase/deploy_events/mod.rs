@@ -1,0 +1,81 @@
+//! `deploy-events`: ECS deployment state changes and CodeDeploy deployment state changes →
+//! notifications naming the service, the revisions, the outcome and, on failure, the reason.
+
+mod notification;
+#[cfg(test)]
+mod tests;
+
+pub use notification::{codedeploy_notification, ecs_notification};
+
+use crate::config::DeployEventsConfig;
+use crate::error::HandlerError;
+use crate::event::deployment::{self, DeploymentEvent};
+use crate::outcome::{Outcome, Sent};
+use crate::ports::{CodeDeployments, Notifier, ServiceDeployments};
+use crate::recent::RecentEvents;
+use serde_json::{Value, json};
+use tracing::info;
+
+pub const FUNCTION: &str = "deploy-events";
+
+pub struct DeployEvents<E, C, N> {
+    config: DeployEventsConfig,
+    ecs: E,
+    codedeploy: C,
+    notifier: N,
+    recent: RecentEvents,
+}
+
+impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, N> {
+    pub fn new(config: DeployEventsConfig, ecs: E, codedeploy: C, notifier: N) -> Self {
+        Self { config, ecs, codedeploy, notifier, recent: RecentEvents::default() }
+    }
+
+    pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
+        let event = deployment::decode(event)?;
+        let event_id = match &event {
+            DeploymentEvent::Ecs(change) => change.event_id.clone(),
+            DeploymentEvent::CodeDeploy(change) => change.event_id.clone(),
+        };
+        if event_id.as_deref().is_some_and(|id| self.recent.contains(id)) {
+            return Ok(Outcome::ignored(FUNCTION, event_id, "duplicate delivery: this event was already reported"));
+        }
+        let notification = match &event {
+            DeploymentEvent::Ecs(change) => {
+                let (cluster, service) = change.cluster_and_service();
+                if !self.watches(cluster) {
+                    return Ok(self.ignored(event_id, format!("cluster {cluster} is not in CLUSTERS")));
+                }
+                let deployments = self.ecs.deployments_of(cluster, service).await?;
+                ecs_notification(change, &deployments)
+            }
+            DeploymentEvent::CodeDeploy(change) => {
+                let services = self.codedeploy.deployment_group(&change.application, &change.deployment_group).await?.services;
+                if !services.is_empty() && !services.iter().any(|(cluster, _)| self.watches(cluster)) {
+                    return Ok(
+                        self.ignored(event_id, format!("deployment group {} deploys no service in CLUSTERS", change.deployment_group))
+                    );
+                }
+                let details = self.codedeploy.deployment(&change.deployment_id).await?;
+                codedeploy_notification(change, &details, &services)
+            }
+        };
+        let message_id = self.notifier.publish(&notification).await?;
+        if let Some(id) = &event_id {
+            self.recent.remember(id);
+        }
+        let mut outcome = Outcome::new(FUNCTION, event_id);
+        outcome.notification = Some(Sent::of(&notification, message_id));
+        info!(outcome = %json!(outcome), "reported");
+        Ok(outcome)
+    }
+
+    fn watches(&self, cluster: &str) -> bool {
+        self.config.clusters.is_empty() || self.config.clusters.iter().any(|c| c == cluster || c.ends_with(&format!(":cluster/{cluster}")))
+    }
+
+    fn ignored(&self, event_id: Option<String>, reason: String) -> Outcome {
+        info!(reason, "ignored");
+        Outcome::ignored(FUNCTION, event_id, reason)
+    }
+}

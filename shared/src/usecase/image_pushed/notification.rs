@@ -1,0 +1,60 @@
+//! The notification of a deployment Deckhand started.
+
+use super::plan::{ImagePush, short_digest};
+use crate::notify::{Notification, Severity};
+use crate::ports::{Controller, ImageUpdate, Registered, Service};
+use serde_json::json;
+
+pub fn deployed_notification(
+    push: &ImagePush,
+    service: &Service,
+    registered: &Registered,
+    deployment_id: &str,
+    updates: &[ImageUpdate],
+    superseded: Option<&str>,
+) -> Notification {
+    let cluster = service.cluster_name();
+    let tag = push.tag.as_deref().unwrap_or("(untagged)");
+    let how = match service.controller {
+        Controller::CodeDeploy => "CodeDeploy blue/green",
+        _ => "ECS rolling update, circuit breaker with rollback",
+    };
+    let mut text = format!(
+        "Deckhand is deploying a new image to {cluster}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {deployment_id} ({how})\n",
+        service.name,
+        push.repository,
+        short_digest(&push.digest),
+        registered.arn,
+    );
+    for update in updates {
+        text.push_str(&format!("Container {}:\n  from  {}\n  to    {}\n", update.container, update.from, update.to));
+    }
+    if let Some(id) = superseded {
+        text.push_str(&format!("Supersedes:  {id} (an older image; stopped and rolled back)\n"));
+    }
+    if let Some(id) = &push.event_id {
+        text.push_str(&format!("ECR event:   {id}\n"));
+    }
+    Notification {
+        event: "image.deployed",
+        severity: Severity::Info,
+        subject: format!("Deploying {}:{tag} to {cluster}/{} (rev {})", push.repository, service.name, registered.revision),
+        text,
+        details: json!({
+            "repository": push.repository,
+            "tag": push.tag,
+            "digest": push.digest,
+            "service_arn": service.arn,
+            "controller": service.controller.as_str(),
+            "task_definition": registered.arn,
+            "revision": registered.revision,
+            "deployment_id": deployment_id,
+            "superseded": superseded,
+            "images": updates,
+        }),
+        cluster: Some(cluster.to_owned()),
+        service: Some(service.name.clone()),
+        project: None,
+        dedup_key: Some(format!("{}:{}", push.event_id.as_deref().unwrap_or(&push.digest), service.arn)),
+    }
+}

@@ -1,0 +1,194 @@
+//! Brings every opted-in service that tracks a pushed image to it: digest-pinned revision →
+//! deployment (ECS rolling or CodeDeploy blue/green) → notification. Shared by `image-pushed`
+//! (ECR push events) and `build-finished` (images a CodeBuild build exported). What to do with
+//! each service is `plan::plan`'s decision; this module observes and acts.
+
+use super::notification::deployed_notification;
+use super::plan::{ActiveRollout, BlueGreen, ImagePush, RolloutPlan, plan, track_mismatch};
+use crate::error::HandlerError;
+use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
+use crate::ports::{
+    BlueGreenRequest, CodeDeployments, EcsServices, ImageUpdate, Notifier, Registered, Service, TaskDefinition, TaskDefinitions,
+};
+use crate::usecase::publish_or_log;
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::Duration;
+use tracing::{info, warn};
+
+pub struct Rollout<E, C, N> {
+    clusters: Vec<String>,
+    /// How long to wait, in turn, for a busy CodeDeploy group (one active deployment) to free up.
+    busy_waits: Vec<Duration>,
+    ecs: E,
+    codedeploy: C,
+    notifier: N,
+}
+
+/// Per-event memo: services sharing a task definition get one new revision, not one each.
+#[derive(Default)]
+struct Memo {
+    described: HashMap<String, TaskDefinition>,
+    registered: HashMap<(String, Vec<ImageUpdate>), Registered>,
+}
+
+/// How one service's rollout ended, before it becomes part of the outcome.
+enum Step {
+    Done(ResourceResult),
+    Deployed { registered: Registered, deployment_id: String, updates: Vec<ImageUpdate>, superseded: Option<String> },
+}
+
+impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
+    pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N) -> Self {
+        Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier }
+    }
+
+    pub fn with_busy_waits(mut self, waits: Vec<Duration>) -> Self {
+        self.busy_waits = waits;
+        self
+    }
+
+    /// Rolls `push` out to every service that tracks it, one service at a time. A failing
+    /// service does not stop the others; the outcome records it.
+    pub async fn deploy(&self, function: &'static str, push: &ImagePush) -> Outcome {
+        let mut outcome = Outcome::new(function, push.event_id.clone());
+        let mut memo = Memo::default();
+        for cluster in &self.clusters {
+            let services = match self.ecs.opted_in_services(cluster).await {
+                Ok(services) => services,
+                Err(err) => {
+                    warn!(cluster, error = %err, "cannot list services");
+                    outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
+                    continue;
+                }
+            };
+            for service in services {
+                let result = self.roll_out(push, &service, &mut memo).await;
+                info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
+                outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
+            }
+        }
+        if outcome.resources.iter().all(|s| matches!(s.result, ResourceResult::Ignored { .. })) {
+            let tag = push.tag.as_deref().unwrap_or("(untagged)");
+            outcome.ignored = Some(format!("no service in {} tracks {}:{tag}", self.clusters.join(", "), push.repository));
+        }
+        outcome
+    }
+
+    async fn roll_out(&self, push: &ImagePush, service: &Service, memo: &mut Memo) -> ResourceResult {
+        match self.deploy_service(push, service, memo).await {
+            Ok(Step::Done(result)) => result,
+            Err(err) => ResourceResult::Failed { error: err.to_string() },
+            Ok(Step::Deployed { registered, deployment_id, updates, superseded }) => {
+                let notification = deployed_notification(push, service, &registered, &deployment_id, &updates, superseded.as_deref());
+                // The deployment stands; a retry would find it `unchanged` and not notify.
+                let notified = publish_or_log(&self.notifier, &notification).await;
+                ResourceResult::Deployed {
+                    controller: service.controller.as_str(),
+                    task_definition: registered.arn,
+                    revision: registered.revision,
+                    deployment_id,
+                    images: updates,
+                    superseded,
+                    notified,
+                }
+            }
+        }
+    }
+
+    async fn deploy_service(&self, push: &ImagePush, service: &Service, memo: &mut Memo) -> Result<Step, HandlerError> {
+        if let Some(reason) = track_mismatch(push, &service.tags) {
+            return Ok(Step::Done(ResourceResult::Ignored { reason }));
+        }
+        let current = self.describe(&service.task_definition, memo).await?;
+        let mut decided = plan(push, service, &current, None);
+        if let RolloutPlan::BlueGreen(blue_green) = &decided
+            && let Some(active) = self.active_rollout(blue_green, memo).await?
+        {
+            decided = plan(push, service, &current, Some(&active));
+        }
+        match decided {
+            RolloutPlan::Ignore(reason) => Ok(Step::Done(ResourceResult::Ignored { reason })),
+            RolloutPlan::Unchanged(reason) => Ok(Step::Done(ResourceResult::Unchanged { reason })),
+            RolloutPlan::Rolling { updates } => {
+                let registered = self.register(&current, updates.clone(), push, memo).await?;
+                let deployment_id = self.ecs.roll_out(service, &registered.arn).await?;
+                Ok(Step::Deployed { registered, deployment_id, updates, superseded: None })
+            }
+            RolloutPlan::BlueGreen(blue_green) => {
+                let registered = self.register(&current, blue_green.updates.clone(), push, memo).await?;
+                if let Some(id) = &blue_green.supersede {
+                    info!(service = service.name, deployment = id, "stopping the deployment of an older image");
+                    self.codedeploy.stop_deployment(id).await?;
+                }
+                let request = BlueGreenRequest {
+                    application: &blue_green.application,
+                    deployment_group: &blue_green.deployment_group,
+                    task_definition: &registered.arn,
+                    container_name: &blue_green.container_name,
+                    container_port: blue_green.container_port,
+                    deployment_config: blue_green.deployment_config.as_deref(),
+                    description: format!("Deckhand: {}:{} ({})", push.repository, push.tag.as_deref().unwrap_or("-"), push.digest),
+                };
+                let deployment_id = self.create_when_free(&request).await?;
+                Ok(Step::Deployed { registered, deployment_id, updates: blue_green.updates, superseded: blue_green.supersede })
+            }
+        }
+    }
+
+    /// The group's active deployment and the containers of the revision it deploys.
+    async fn active_rollout(&self, blue_green: &BlueGreen, memo: &mut Memo) -> Result<Option<ActiveRollout>, HandlerError> {
+        let Some(active) = self.codedeploy.active_deployment(&blue_green.application, &blue_green.deployment_group).await? else {
+            return Ok(None);
+        };
+        let containers = match &active.task_definition {
+            Some(arn) => Some(self.describe(arn, memo).await?.containers),
+            None => None,
+        };
+        Ok(Some(ActiveRollout { id: active.id, containers }))
+    }
+
+    /// CreateDeployment, waiting (bounded) while the group's stopped deployment rolls back:
+    /// CodeDeploy allows one active deployment per group. Still busy after the last wait, the
+    /// error makes Lambda retry the event, which then finds nothing left to stop.
+    async fn create_when_free(&self, request: &BlueGreenRequest<'_>) -> Result<String, HandlerError> {
+        let mut waits = self.busy_waits.iter();
+        loop {
+            match self.codedeploy.create_deployment(request).await {
+                Err(HandlerError::Busy(err)) => match waits.next() {
+                    Some(wait) => {
+                        info!(group = request.deployment_group, wait_ms = wait.as_millis() as u64, "deployment group busy, waiting");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(HandlerError::Busy(err)),
+                },
+                result => return result,
+            }
+        }
+    }
+
+    async fn describe(&self, arn: &str, memo: &mut Memo) -> Result<TaskDefinition, HandlerError> {
+        if let Some(known) = memo.described.get(arn) {
+            return Ok(known.clone());
+        }
+        let described = self.ecs.describe(arn).await?;
+        memo.described.insert(arn.to_owned(), described.clone());
+        Ok(described)
+    }
+
+    async fn register(
+        &self,
+        source: &TaskDefinition,
+        updates: Vec<ImageUpdate>,
+        push: &ImagePush,
+        memo: &mut Memo,
+    ) -> Result<Registered, HandlerError> {
+        let key = (source.arn.clone(), updates);
+        if let Some(known) = memo.registered.get(&key) {
+            return Ok(known.clone());
+        }
+        let registered = self.ecs.register_revision(source, &key.1, push.tag.as_deref()).await?;
+        memo.registered.insert(key, registered.clone());
+        Ok(registered)
+    }
+}

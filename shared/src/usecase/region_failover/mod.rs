@@ -1,0 +1,236 @@
+//! `region-failover`: health alarms (and operators) → a failover plan → its steps, each
+//! idempotent: pre-scale the region about to serve, move DNS, freeze deployments in the region
+//! traffic left, remember the flip, notify.
+//!
+//! The Route 53 control plane lives in us-east-1 — the primary region itself. The template's
+//! failover records carry health checks that follow each region's health alarm, so DNS moves on
+//! the data plane even when no API can be called; when this function cannot change the records,
+//! it still pre-scales, freezes and notifies, and reports that DNS is left to the health checks.
+
+mod notification;
+mod observe;
+pub mod plan;
+mod steps;
+#[cfg(test)]
+mod tests;
+
+use crate::config::FailoverConfig;
+use crate::error::HandlerError;
+use crate::event::{EventError, alarm};
+use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
+use crate::ports::{Alarms, Dns, DnsRecords, Notifier, ServiceCapacity};
+use crate::runtime::Clock;
+use crate::usecase::publish_or_log;
+use plan::{Intent, Observed, Plan, Settings, Side, Step, plan};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tracing::info;
+
+pub const FUNCTION: &str = "region-failover";
+
+/// The capabilities the function has in one region.
+pub struct RegionPorts<E, A> {
+    pub ecs: E,
+    pub alarms: A,
+}
+
+pub struct RegionFailover<E, A, D, N> {
+    config: FailoverConfig,
+    primary: RegionPorts<E, A>,
+    standby: RegionPorts<E, A>,
+    dns: D,
+    notifier: N,
+    now: Clock,
+    /// Between two looks while waiting for tasks to run.
+    poll: Duration,
+}
+
+/// An operator's request: `{"action": "failover" | "failback" | "status", "dryRun": bool}`.
+#[derive(Debug, Deserialize)]
+struct Manual {
+    action: String,
+    #[serde(default, rename = "dryRun")]
+    dry_run: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    #[serde(flatten)]
+    pub step: Step,
+    /// `done`, `incomplete` (it happened, but a wait ran out) or `failed`.
+    pub status: &'static str,
+    pub detail: String,
+    pub millis: u64,
+}
+
+/// What one invocation observed, planned and did: the outcome's details and resources, and the
+/// notification's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailoverReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// What started it: an alarm's name, an operator's action, or the schedule.
+    pub trigger: String,
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    pub steps: Vec<StepResult>,
+}
+
+/// What the function was asked to do.
+struct Request {
+    event_id: Option<String>,
+    trigger: String,
+    ask: Ask,
+    dry_run: bool,
+}
+
+enum Ask {
+    /// Plan (and, unless a dry run, carry out) a move.
+    Plan(Intent),
+    /// Report both regions; change nothing.
+    Status,
+    /// Not ours: the reason.
+    Ignore(String),
+}
+
+impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
+    pub fn new(config: FailoverConfig, primary: RegionPorts<E, A>, standby: RegionPorts<E, A>, dns: D, notifier: N, now: Clock) -> Self {
+        Self { config, primary, standby, dns, notifier, now, poll: Duration::from_secs(5) }
+    }
+
+    pub fn with_poll(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    fn records(&self) -> DnsRecords {
+        DnsRecords {
+            zone: self.config.hosted_zone.clone(),
+            name: self.config.record_name.clone(),
+            record_type: self.config.record_type.clone(),
+            primary_id: self.config.primary_set_id.clone(),
+            standby_id: self.config.standby_set_id.clone(),
+        }
+    }
+
+    fn ports(&self, side: Side) -> &RegionPorts<E, A> {
+        match side {
+            Side::Primary => &self.primary,
+            Side::Standby => &self.standby,
+        }
+    }
+
+    fn region(&self, side: Side) -> &str {
+        match side {
+            Side::Primary => &self.config.primary_region,
+            Side::Standby => &self.config.standby_region,
+        }
+    }
+
+    pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
+        let report = self.report(event).await?;
+        Ok(self.outcome(report))
+    }
+
+    async fn report(&self, event: Value) -> Result<FailoverReport, HandlerError> {
+        let request = self.request(event)?;
+        let mut outcome = FailoverReport {
+            event_id: request.event_id.clone(),
+            trigger: request.trigger.clone(),
+            dry_run: request.dry_run,
+            ignored: None,
+            observed: None,
+            plan: None,
+            steps: Vec::new(),
+        };
+        let intent = match request.ask {
+            Ask::Plan(intent) => intent,
+            Ask::Ignore(reason) => {
+                outcome.ignored = Some(reason);
+                return Ok(outcome);
+            }
+            Ask::Status => {
+                outcome.observed = Some(self.observe().await.0);
+                return Ok(outcome);
+            }
+        };
+        let (observed, capacities) = self.observe().await;
+        let settings =
+            Settings { dwell: self.config.dwell, stabilization: self.config.stabilization, auto_failback: self.config.auto_failback };
+        let decided = plan(&observed, intent, &settings);
+        info!(trigger = request.trigger, plan = %json!(decided), "planned");
+        outcome.observed = Some(observed);
+        outcome.plan = Some(decided.clone());
+        if request.dry_run {
+            return Ok(outcome);
+        }
+        if let Plan::Move { to, steps } = &decided {
+            for step in steps {
+                outcome.steps.push(self.execute(step, *to, &capacities).await);
+            }
+        }
+        if let Some(notification) = self.notification(&outcome, intent) {
+            publish_or_log(&self.notifier, &notification).await;
+        }
+        Ok(outcome)
+    }
+
+    /// The envelope: one resource per step carried out; what was seen and planned in `details`.
+    fn outcome(&self, report: FailoverReport) -> Outcome {
+        let mut outcome = Outcome::new(FUNCTION, report.event_id);
+        outcome.ignored = report.ignored;
+        outcome.details = Some(json!({
+            "trigger": report.trigger,
+            "dry_run": report.dry_run,
+            "observed": report.observed,
+            "plan": report.plan,
+        }));
+        for StepResult { step, status, detail, millis } in report.steps {
+            let resource = match &step {
+                Step::Scale { side, cluster, service, .. }
+                | Step::Freeze { side, cluster, service }
+                | Step::Unfreeze { side, cluster, service } => {
+                    format!("{} {cluster}/{service}", self.region(*side))
+                }
+                Step::MoveDns { .. } | Step::RecordFlip { .. } => self.config.record_name.clone(),
+            };
+            outcome.resources.push(ResourceOutcome {
+                resource,
+                trigger: None,
+                result: ResourceResult::Step { step, status, detail, millis },
+            });
+        }
+        outcome
+    }
+
+    fn request(&self, event: Value) -> Result<Request, HandlerError> {
+        let event_id = event.get("id").and_then(Value::as_str).map(str::to_owned);
+        if alarm::is_schedule(&event) {
+            return Ok(Request { event_id, trigger: "schedule".into(), ask: Ask::Plan(Intent::Automatic), dry_run: false });
+        }
+        if event.get("action").is_some() {
+            let manual: Manual = serde_json::from_value(event).map_err(|err| {
+                EventError::field("action", format!("failover, failback or status, with optional dryRun (true/false): {err}"))
+            })?;
+            let ask = match manual.action.as_str() {
+                "failover" => Ask::Plan(Intent::Failover),
+                "failback" => Ask::Plan(Intent::Failback),
+                "status" => Ask::Status,
+                other => return Err(EventError::field("action", format!("failover, failback or status, got \"{other}\"")).into()),
+            };
+            return Ok(Request { event_id: None, trigger: format!("operator: {}", manual.action), ask, dry_run: manual.dry_run });
+        }
+        let change = alarm::decode(event)?;
+        let trigger = format!("alarm {} {}", change.alarm_name, change.state);
+        let ours = change.alarm_name == self.config.primary_alarm || change.alarm_name == self.config.standby_alarm;
+        let ask =
+            if ours { Ask::Plan(Intent::Automatic) } else { Ask::Ignore(format!("{trigger} is not a health alarm of this failover pair")) };
+        Ok(Request { event_id: change.event_id, trigger, ask, dry_run: false })
+    }
+}

@@ -1,0 +1,169 @@
+//! `scaler`: CloudWatch alarms → ECS service desired count, aware of deployments in flight.
+//!
+//! Driven by alarm state changes (alarms named with the configured prefix) and by a schedule that
+//! re-checks every such alarm still in ALARM: CloudWatch sends an event only on a transition, and
+//! a service under sustained load must keep scaling until it reaches its maximum.
+
+mod notification;
+pub mod plan;
+#[cfg(test)]
+mod tests;
+
+use crate::config::ScalerConfig;
+use crate::error::HandlerError;
+use crate::event::alarm;
+use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
+use crate::ports::{Alarm, Alarms, Capacity, CodeDeployments, Controller, Notifier, ServiceCapacity};
+use crate::runtime::Clock;
+use crate::tags;
+use crate::usecase::publish_or_log;
+use notification::{at_max_notification, scaled_notification};
+use plan::{Decision, Direction, LastAction, Observation, ScalingPolicy, decide};
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+pub const FUNCTION: &str = "scaler";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The alarm just went into ALARM.
+    Transition,
+    /// The schedule's re-check of an alarm still in ALARM.
+    Recheck,
+}
+
+pub struct Scaler<A, E, C, N> {
+    config: ScalerConfig,
+    alarms: A,
+    ecs: E,
+    codedeploy: C,
+    notifier: N,
+    now: Clock,
+}
+
+impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E, C, N> {
+    pub fn new(config: ScalerConfig, alarms: A, ecs: E, codedeploy: C, notifier: N, now: Clock) -> Self {
+        Self { config, alarms, ecs, codedeploy, notifier, now }
+    }
+
+    pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
+        let (event_id, trigger, alarms) = if alarm::is_schedule(&event) {
+            let id = event.get("id").and_then(Value::as_str).map(str::to_owned);
+            (id, Trigger::Recheck, self.alarms.in_alarm_with_prefix(&self.config.alarm_prefix).await?)
+        } else {
+            let change = alarm::decode(event)?;
+            if !change.alarm_name.starts_with(&self.config.alarm_prefix) {
+                let reason = format!("alarm {} is not a scaling alarm (prefix {})", change.alarm_name, self.config.alarm_prefix);
+                return Ok(ignored(change.event_id, reason));
+            }
+            if change.state != "ALARM" {
+                return Ok(ignored(change.event_id, format!("alarm {} is {}: only ALARM scales", change.alarm_name, change.state)));
+            }
+            // The event carries no comparison operator; DescribeAlarms has it, and the current state.
+            (change.event_id, Trigger::Transition, self.alarms.named(&[change.alarm_name]).await?)
+        };
+        let mut outcome = Outcome::new(FUNCTION, event_id);
+        if alarms.is_empty() {
+            outcome.ignored = Some(format!("no alarm named {}* is in ALARM", self.config.alarm_prefix));
+        }
+        for alarm in &alarms {
+            let (cluster, service) = (dimension(alarm, "ClusterName"), dimension(alarm, "ServiceName"));
+            let result = self
+                .evaluate(alarm, trigger, cluster, service)
+                .await
+                .unwrap_or_else(|err| ResourceResult::Failed { error: err.to_string() });
+            info!(alarm = alarm.name, cluster, service, result = %json!(result), "evaluated");
+            let resource = ResourceOutcome { trigger: Some(alarm.name.clone()), ..ResourceOutcome::service(cluster, service, result) };
+            outcome.resources.push(resource);
+        }
+        outcome.into_result()
+    }
+
+    async fn evaluate(&self, alarm: &Alarm, trigger: Trigger, cluster: &str, service: &str) -> Result<ResourceResult, HandlerError> {
+        let ignore = |reason: String| Ok(ResourceResult::Ignored { reason });
+        if alarm.state != "ALARM" {
+            return ignore(format!("alarm is {} now", alarm.state));
+        }
+        let Some(direction) = alarm.comparison.as_deref().and_then(Direction::from_comparison) else {
+            return ignore(format!("comparison {:?} is neither above nor below a threshold", alarm.comparison));
+        };
+        let Some(threshold) = alarm.threshold else { return ignore("the alarm has no threshold".into()) };
+        if cluster.is_empty() || service.is_empty() {
+            return ignore("the alarm's metric has no ClusterName and ServiceName dimensions".into());
+        }
+        if !self.config.clusters.is_empty() && !self.config.clusters.iter().any(|c| c == cluster) {
+            return ignore(format!("cluster {cluster} is not in CLUSTERS"));
+        }
+        let Some(capacity) = self.ecs.capacity(cluster, service).await? else {
+            return ignore(format!("service {cluster}/{service} does not exist"));
+        };
+        if !opted_in(&capacity) {
+            return ignore(format!("service is not opted in (no {} tag)", tags::SCALE));
+        }
+        let policy = match ScalingPolicy::from_tags(&capacity.tags) {
+            Ok(policy) => policy,
+            Err(reason) => {
+                warn!(cluster, service, reason, "invalid scaling tags");
+                return ignore(reason);
+            }
+        };
+        let now = (self.now)();
+        let observation = Observation {
+            direction,
+            metric: alarm.latest_datapoint,
+            threshold,
+            desired: capacity.desired,
+            last_action: capacity.tags.get(tags::LAST_SCALE).and_then(|v| LastAction::parse(v)),
+            now,
+            // Only scale-in looks at deployments; spare the calls otherwise.
+            deployment_in_flight: direction == Direction::In && self.deployment_in_flight(&capacity).await?,
+        };
+        let decision = decide(&policy, &observation);
+        match decision {
+            Decision::Scale { from, to } => {
+                // Cooldown first: a concurrent invocation that reads after this sees it and holds;
+                // one that read before computes the same absolute count, so the service scales once.
+                let action = LastAction { direction, at: now };
+                self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &action.tag_value()).await?;
+                self.ecs.set_desired_count(cluster, service, to).await?;
+                let notified = publish_or_log(&self.notifier, &scaled_notification(alarm, &capacity, &policy, direction, from, to)).await;
+                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold, notified })
+            }
+            // Worth a person's attention once, when the alarm fires, not at every re-check.
+            Decision::AtLimit { desired, limit } if direction == Direction::Out && trigger == Trigger::Transition => {
+                let notified = publish_or_log(&self.notifier, &at_max_notification(alarm, &capacity, desired, limit)).await;
+                Ok(ResourceResult::Held { direction, decision, notified })
+            }
+            decision => Ok(ResourceResult::Held { direction, decision, notified: false }),
+        }
+    }
+
+    /// A rolling deployment (several ECS deployments), a blue/green one (several task sets), or
+    /// an active CodeDeploy deployment in the service's group.
+    async fn deployment_in_flight(&self, capacity: &Capacity) -> Result<bool, HandlerError> {
+        if capacity.deployments > 1 || capacity.task_sets > 1 {
+            return Ok(true);
+        }
+        if capacity.controller != Controller::CodeDeploy {
+            return Ok(false);
+        }
+        let (Some(application), Some(group)) = (capacity.tags.get(tags::CODEDEPLOY_APP), capacity.tags.get(tags::CODEDEPLOY_GROUP)) else {
+            return Ok(false);
+        };
+        Ok(self.codedeploy.active_deployment(application, group).await?.is_some())
+    }
+}
+
+fn ignored(event_id: Option<String>, reason: String) -> Outcome {
+    info!(reason, "ignored");
+    Outcome::ignored(FUNCTION, event_id, reason)
+}
+
+fn dimension<'a>(alarm: &'a Alarm, name: &str) -> &'a str {
+    alarm.dimensions.get(name).map_or("", String::as_str)
+}
+
+/// One tag opts in, so IAM can limit the scaler's `UpdateService` to exactly these services.
+fn opted_in(capacity: &Capacity) -> bool {
+    capacity.tags.contains_key(tags::SCALE)
+}

@@ -1,0 +1,228 @@
+//! Pure scaling decisions: whether a service in alarm scales, in which direction, by how much.
+
+use crate::tags;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Out,
+    In,
+}
+
+impl Direction {
+    /// From a CloudWatch comparison operator: above-threshold alarms scale out, below scale in.
+    pub fn from_comparison(operator: &str) -> Option<Self> {
+        match operator {
+            "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "GreaterThanUpperThreshold" => Some(Direction::Out),
+            "LessThanThreshold" | "LessThanOrEqualToThreshold" | "LessThanLowerThreshold" => Some(Direction::In),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Out => "out",
+            Direction::In => "in",
+        }
+    }
+}
+
+/// Bounds and cooldowns of one service, from its tags over the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScalingPolicy {
+    pub min: i32,
+    pub max: i32,
+    /// Seconds after a scale-out before another scale-out.
+    pub out_cooldown: u64,
+    /// Seconds after any scaling before a scale-in.
+    pub in_cooldown: u64,
+}
+
+impl Default for ScalingPolicy {
+    /// The reference architecture's defaults.
+    fn default() -> Self {
+        Self { min: 2, max: 4, out_cooldown: 60, in_cooldown: 300 }
+    }
+}
+
+impl ScalingPolicy {
+    /// Defaults overridden by `deckhand:scale-min`, `-max`, `-out-cooldown`, `-in-cooldown`.
+    pub fn from_tags(service_tags: &BTreeMap<String, String>) -> Result<Self, String> {
+        fn read<T: std::str::FromStr>(tags: &BTreeMap<String, String>, key: &str, default: T) -> Result<T, String> {
+            match tags.get(key) {
+                None => Ok(default),
+                Some(value) => value.trim().parse().map_err(|_| format!("{key} `{value}` is not a whole number")),
+            }
+        }
+        let defaults = Self::default();
+        let policy = Self {
+            min: read(service_tags, tags::SCALE_MIN, defaults.min)?,
+            max: read(service_tags, tags::SCALE_MAX, defaults.max)?,
+            out_cooldown: read(service_tags, tags::SCALE_OUT_COOLDOWN, defaults.out_cooldown)?,
+            in_cooldown: read(service_tags, tags::SCALE_IN_COOLDOWN, defaults.in_cooldown)?,
+        };
+        if policy.min < 0 || policy.max < policy.min {
+            return Err(format!("{} {} and {} {} do not make a range", tags::SCALE_MIN, policy.min, tags::SCALE_MAX, policy.max));
+        }
+        Ok(policy)
+    }
+}
+
+/// The last scaling action, as recorded on the service (tag `deckhand:last-scale`, `out:EPOCH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastAction {
+    pub direction: Direction,
+    pub at: u64,
+}
+
+impl LastAction {
+    pub fn parse(value: &str) -> Option<Self> {
+        let (direction, at) = tags::marker(value)?;
+        let direction = match direction {
+            "out" => Direction::Out,
+            "in" => Direction::In,
+            _ => return None,
+        };
+        Some(Self { direction, at })
+    }
+
+    pub fn tag_value(self) -> String {
+        tags::marker_value(self.direction.as_str(), self.at)
+    }
+}
+
+/// What a scaling decision looks at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub direction: Direction,
+    /// The latest datapoint of the alarm's metric, when it has one.
+    pub metric: Option<f64>,
+    /// The alarm's threshold: the utilisation the service should be brought to.
+    pub threshold: f64,
+    pub desired: i32,
+    pub last_action: Option<LastAction>,
+    pub now: u64,
+    pub deployment_in_flight: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Scale { from: i32, to: i32 },
+    AtLimit { desired: i32, limit: i32 },
+    Cooldown { remaining_seconds: u64 },
+    DeploymentInFlight,
+}
+
+pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
+    let cooldown = match (seen.direction, seen.last_action) {
+        (Direction::Out, Some(last)) if last.direction == Direction::Out => {
+            policy.out_cooldown.saturating_sub(seen.now.saturating_sub(last.at))
+        }
+        (Direction::In, Some(last)) => policy.in_cooldown.saturating_sub(seen.now.saturating_sub(last.at)),
+        _ => 0,
+    };
+    if cooldown > 0 {
+        return Decision::Cooldown { remaining_seconds: cooldown };
+    }
+    let desired = seen.desired;
+    match seen.direction {
+        Direction::Out => {
+            // Like target tracking: enough tasks to bring the metric to the threshold, at least one more.
+            let proportional = match seen.metric {
+                Some(metric) if metric.is_finite() && seen.threshold > 0.0 => (f64::from(desired.max(1)) * metric / seen.threshold).ceil(),
+                _ => 0.0,
+            };
+            let wanted = (desired + 1).max(proportional.min(f64::from(i32::MAX)) as i32);
+            let to = wanted.clamp(policy.min, policy.max);
+            if to <= desired { Decision::AtLimit { desired, limit: policy.max } } else { Decision::Scale { from: desired, to } }
+        }
+        Direction::In => {
+            // Blue/green runs green beside blue: the average is diluted, so never scale in then.
+            if seen.deployment_in_flight {
+                return Decision::DeploymentInFlight;
+            }
+            // One task at a time: scale-in is the risky direction.
+            let to = (desired - 1).clamp(policy.min, policy.max);
+            if to >= desired { Decision::AtLimit { desired, limit: policy.min } } else { Decision::Scale { from: desired, to } }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(direction: Direction, metric: Option<f64>, desired: i32) -> Observation {
+        let threshold = if direction == Direction::Out { 70.0 } else { 30.0 };
+        Observation { direction, metric, threshold, desired, last_action: None, now: 10_000, deployment_in_flight: false }
+    }
+
+    fn after(mut o: Observation, direction: Direction, seconds_ago: u64) -> Observation {
+        o.last_action = Some(LastAction { direction, at: o.now - seconds_ago });
+        o
+    }
+
+    #[test]
+    fn decision_table() {
+        let p = ScalingPolicy::default();
+        let out = Direction::Out;
+        let inn = Direction::In;
+        let in_flight = Observation { deployment_in_flight: true, ..seen(inn, Some(10.0), 3) };
+        let out_in_flight = Observation { deployment_in_flight: true, ..seen(out, Some(80.0), 2) };
+        let cases: Vec<(&str, Observation, Decision)> = vec![
+            ("just above target: one more", seen(out, Some(75.0), 2), Decision::Scale { from: 2, to: 3 }),
+            ("proportional step", seen(out, Some(130.0), 2), Decision::Scale { from: 2, to: 4 }),
+            ("proportional step clamped to max", seen(out, Some(300.0), 2), Decision::Scale { from: 2, to: 4 }),
+            ("at max", seen(out, Some(95.0), 4), Decision::AtLimit { desired: 4, limit: 4 }),
+            ("above max already", seen(out, Some(95.0), 6), Decision::AtLimit { desired: 6, limit: 4 }),
+            ("missing metric: one step", seen(out, None, 2), Decision::Scale { from: 2, to: 3 }),
+            ("NaN metric: one step", seen(out, Some(f64::NAN), 3), Decision::Scale { from: 3, to: 4 }),
+            ("below min scales up to min", seen(out, Some(75.0), 0), Decision::Scale { from: 0, to: 2 }),
+            ("scale in: one task", seen(inn, Some(5.0), 4), Decision::Scale { from: 4, to: 3 }),
+            ("at min", seen(inn, Some(5.0), 2), Decision::AtLimit { desired: 2, limit: 2 }),
+            ("above max scales in to max", seen(inn, Some(5.0), 6), Decision::Scale { from: 6, to: 4 }),
+            ("scale in during a deployment", in_flight, Decision::DeploymentInFlight),
+            ("scale out during a deployment", out_in_flight, Decision::Scale { from: 2, to: 3 }),
+            ("out cooldown 59 s", after(seen(out, Some(90.0), 3), out, 59), Decision::Cooldown { remaining_seconds: 1 }),
+            ("out cooldown 60 s", after(seen(out, Some(90.0), 3), out, 60), Decision::Scale { from: 3, to: 4 }),
+            ("out cooldown 61 s", after(seen(out, Some(90.0), 3), out, 61), Decision::Scale { from: 3, to: 4 }),
+            ("out after a scale-in: no cooldown", after(seen(out, Some(90.0), 3), inn, 5), Decision::Scale { from: 3, to: 4 }),
+            ("in cooldown after out 299 s", after(seen(inn, Some(5.0), 4), out, 299), Decision::Cooldown { remaining_seconds: 1 }),
+            ("in cooldown after out 301 s", after(seen(inn, Some(5.0), 4), out, 301), Decision::Scale { from: 4, to: 3 }),
+            ("in cooldown after in 59 s", after(seen(inn, Some(5.0), 4), inn, 59), Decision::Cooldown { remaining_seconds: 241 }),
+            ("clock behind the tag", after(seen(out, Some(90.0), 3), out, 0), Decision::Cooldown { remaining_seconds: 60 }),
+        ];
+        for (name, observation, expected) in cases {
+            assert_eq!(decide(&p, &observation), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn policy_from_tags() {
+        let tags = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        assert_eq!(ScalingPolicy::from_tags(&tags(&[])).unwrap(), ScalingPolicy::default());
+        let custom = ScalingPolicy::from_tags(&tags(&[
+            ("deckhand:scale-min", "1"),
+            ("deckhand:scale-max", "10"),
+            ("deckhand:scale-in-cooldown", "600"),
+        ]))
+        .unwrap();
+        assert_eq!(custom, ScalingPolicy { min: 1, max: 10, out_cooldown: 60, in_cooldown: 600 });
+        assert!(ScalingPolicy::from_tags(&tags(&[("deckhand:scale-max", "lots")])).unwrap_err().contains("deckhand:scale-max"));
+        assert!(ScalingPolicy::from_tags(&tags(&[("deckhand:scale-min", "5")])).unwrap_err().contains("range"));
+    }
+
+    #[test]
+    fn directions_and_last_actions() {
+        assert_eq!(Direction::from_comparison("GreaterThanOrEqualToThreshold"), Some(Direction::Out));
+        assert_eq!(Direction::from_comparison("LessThanThreshold"), Some(Direction::In));
+        assert_eq!(Direction::from_comparison("LessThanLowerOrGreaterThanUpperThreshold"), None);
+        let last = LastAction { direction: Direction::Out, at: 1_732_270_000 };
+        assert_eq!(LastAction::parse(&last.tag_value()), Some(last));
+        assert_eq!(LastAction::parse("sideways:1"), None);
+        assert_eq!(LastAction::parse("out:soon"), None);
+    }
+}
