@@ -137,14 +137,14 @@ def invoke(event_file: str, port: int, env: dict) -> dict:
 
 
 def describe_outcome(outcome: dict) -> None:
-    if "ignored" in outcome and not outcome.get("services"):
+    if "ignored" in outcome and not outcome.get("resources"):
         print(f"   ignored: {outcome['ignored']}")
-    for service in outcome.get("services", []):
-        line = f"   {service['cluster']}/{service['service']}: {service['result']}"
-        if service["result"] == "deployed":
-            line += f" revision {service['revision']} via {service['controller']}, deployment {service['deployment_id']}"
+    for resource in outcome.get("resources", []):
+        line = f"   {resource['resource']}: {resource['result']}"
+        if resource["result"] == "deployed":
+            line += f" revision {resource['revision']} via {resource['controller']}, deployment {resource['deployment_id']}"
         else:
-            line += f" ({service.get('reason') or service.get('error')})"
+            line += f" ({resource.get('reason') or resource.get('error')})"
         print(line)
 
 

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const ACCOUNT: &str = "123456789012";
@@ -90,6 +92,27 @@ pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
         }
     }
     event
+}
+
+/// Test time for the functions that read a clock (cooldowns, failover windows): starts at
+/// `start`, moves only when the test says.
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    pub fn at(start: u64) -> Self {
+        Self(Arc::new(AtomicU64::new(start)))
+    }
+
+    /// The clock to hand to a function.
+    pub fn clock(&self) -> deckhand::runtime::Clock {
+        let now = self.0.clone();
+        Box::new(move || now.load(Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
 }
 
 /// A local AWS with an SNS topic and an SQS queue subscribed to it: what every function test needs.
@@ -307,6 +330,17 @@ impl Aws {
             .send()
             .await
             .unwrap();
+    }
+
+    /// A CodeDeploy deployment in `application`/`group` (moto keeps it `Created`, i.e. active); its id.
+    pub async fn start_codedeploy_deployment(&self, application: &str, group: &str) -> String {
+        let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
+            .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
+            .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
+            .build();
+        let created =
+            self.codedeploy.create_deployment().application_name(application).deployment_group_name(group).revision(revision).send();
+        created.await.expect("CreateDeployment").deployment_id.expect("a deployment id")
     }
 
     pub async fn desired_count(&self, cluster: &str, name: &str) -> i32 {

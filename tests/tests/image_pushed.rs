@@ -12,13 +12,6 @@ struct World {
     function: SdkImagePushed,
 }
 
-impl std::ops::Deref for World {
-    type Target = Local;
-    fn deref(&self) -> &Local {
-        &self.local
-    }
-}
-
 /// A local AWS with clusters, a topic with a queue subscribed, and the function configured for them.
 async fn world(clusters: &[&str]) -> World {
     let local = Local::start().await;
@@ -46,8 +39,8 @@ fn comparable(td: &TaskDefinition) -> TaskDefinition {
 #[tokio::test]
 async fn push_registers_a_pinned_revision_and_rolls_the_service() {
     let w = world(&["prod"]).await;
-    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
-    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+    let old = w.local.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.local.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
 
     let outcome = w.function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
 
@@ -60,14 +53,14 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
     assert!(!deployment_id.is_empty());
 
     // The service now runs the new revision.
-    let service = w.aws.service("prod", "web").await;
+    let service = w.local.aws.service("prod", "web").await;
     assert_eq!(service.task_definition.as_deref(), Some(task_definition.as_str()));
     let breaker = service.deployment_configuration.unwrap().deployment_circuit_breaker.unwrap();
     assert!(breaker.enable && breaker.rollback, "circuit breaker with rollback");
 
     // The new revision pins the digest, records the tag, and changes nothing else.
-    let before = w.aws.task_definition(&old).await;
-    let after = w.aws.task_definition(task_definition).await;
+    let before = w.local.aws.task_definition(&old).await;
+    let after = w.local.aws.task_definition(task_definition).await;
     let web = &after.container_definitions()[0];
     assert_eq!(web.image.as_deref(), Some(pinned().as_str()));
     assert_eq!(web.docker_labels.as_ref().unwrap().get("deckhand.image-tag").map(String::as_str), Some("v1.4.2"));
@@ -78,7 +71,7 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
     assert_eq!(comparable(&after), expected);
 
     // The notification reached the queue subscribed to the topic.
-    let messages = w.messages().await;
+    let messages = w.local.messages().await;
     assert_eq!(messages.len(), 1);
     let envelope = &messages[0];
     assert_eq!(envelope["Subject"], "Deploying shop/web:v1.4.2 to prod/web (rev 2)");
@@ -97,18 +90,18 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
 #[tokio::test]
 async fn duplicate_delivery_adds_nothing() {
     let w = world(&["prod"]).await;
-    let old = w.aws.register_web_task_definition("web", "latest").await;
-    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "latest")], false).await;
+    let old = w.local.aws.register_web_task_definition("web", "latest").await;
+    w.local.aws.create_service("prod", "web", &old, &[("deckhand:track", "latest")], false).await;
     let event = push_event("shop/web", Some("latest"), DIGEST);
 
     w.function.handle(event.clone()).await.unwrap();
-    let running = w.aws.service("prod", "web").await.task_definition;
+    let running = w.local.aws.service("prod", "web").await.task_definition;
     let again = w.function.handle(event.clone()).await.unwrap();
 
     assert!(matches!(&again.resources[0].result, ResourceResult::Unchanged { reason } if reason.contains("already runs")), "{again:?}");
-    assert_eq!(w.aws.revisions("web").await.len(), 2, "one revision for two deliveries");
-    assert_eq!(w.aws.service("prod", "web").await.task_definition, running);
-    assert_eq!(w.messages().await.len(), 1, "one notification for two deliveries");
+    assert_eq!(w.local.aws.revisions("web").await.len(), 2, "one revision for two deliveries");
+    assert_eq!(w.local.aws.service("prod", "web").await.task_definition, running);
+    assert_eq!(w.local.messages().await.len(), 1, "one notification for two deliveries");
 
     // The same digest pushed under another tag (one event per tag) is the same image: unchanged.
     let other_tag = push_event("shop/web", Some("latest"), DIGEST);
@@ -118,10 +111,10 @@ async fn duplicate_delivery_adds_nothing() {
 #[tokio::test]
 async fn codedeploy_service_gets_a_blue_green_deployment_once() {
     let w = world(&["prod"]).await;
-    w.aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
-    let old = w.aws.register_web_task_definition("web", "release-41").await;
+    w.local.aws.create_codedeploy_group("shop", "web-bg", ("prod", "web")).await;
+    let old = w.local.aws.register_web_task_definition("web", "release-41").await;
     let tags = [("deckhand:track", "release-*"), ("deckhand:codedeploy-app", "shop"), ("deckhand:codedeploy-group", "web-bg")];
-    w.aws.create_service("prod", "web", &old, &tags, true).await;
+    w.local.aws.create_service("prod", "web", &old, &tags, true).await;
     let event = push_event("shop/web", Some("release-42"), DIGEST);
 
     let outcome = w.function.handle(event.clone()).await.unwrap();
@@ -130,49 +123,49 @@ async fn codedeploy_service_gets_a_blue_green_deployment_once() {
         panic!("{outcome:?}")
     };
     assert_eq!(*controller, "CODE_DEPLOY");
-    assert_eq!(w.aws.deployments("shop", "web-bg").await, [deployment_id.as_str()]);
-    let deployment = w.aws.codedeploy.get_deployment().deployment_id(deployment_id).send().await.unwrap().deployment_info.unwrap();
+    assert_eq!(w.local.aws.deployments("shop", "web-bg").await, [deployment_id.as_str()]);
+    let deployment = w.local.aws.codedeploy.get_deployment().deployment_id(deployment_id).send().await.unwrap().deployment_info.unwrap();
     let appspec: Value = serde_json::from_str(&deployment.revision.unwrap().app_spec_content.unwrap().content.unwrap()).unwrap();
     let properties = &appspec["Resources"][0]["TargetService"]["Properties"];
     assert_eq!(properties["TaskDefinition"], json!(task_definition));
     assert_eq!(properties["LoadBalancerInfo"], json!({"ContainerName": "web", "ContainerPort": 8080}));
-    assert_eq!(w.aws.task_definition(task_definition).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
+    assert_eq!(w.local.aws.task_definition(task_definition).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
     // CodeDeploy, not Deckhand, moves the service to the new revision.
-    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(old.as_str()));
+    assert_eq!(w.local.aws.service("prod", "web").await.task_definition.as_deref(), Some(old.as_str()));
 
     let again = w.function.handle(event).await.unwrap();
     assert!(matches!(&again.resources[0].result, ResourceResult::Unchanged { reason } if reason.contains(deployment_id)), "{again:?}");
-    assert_eq!(w.aws.deployments("shop", "web-bg").await.len(), 1, "still one deployment");
-    assert_eq!(w.aws.revisions("web").await.len(), 2, "still one new revision");
+    assert_eq!(w.local.aws.deployments("shop", "web-bg").await.len(), 1, "still one deployment");
+    assert_eq!(w.local.aws.revisions("web").await.len(), 2, "still one new revision");
 }
 
 #[tokio::test]
 async fn one_push_deploys_opted_in_services_in_two_clusters() {
     let w = world(&["prod", "staging"]).await;
-    let td = w.aws.register_web_task_definition("web", "v1").await;
-    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "prefix:v")], false).await;
-    w.aws.create_service("staging", "web", &td, &[("deckhand:track", "v2")], false).await;
-    w.aws.create_service("staging", "legacy", &td, &[], false).await; // not opted in
+    let td = w.local.aws.register_web_task_definition("web", "v1").await;
+    w.local.aws.create_service("prod", "web", &td, &[("deckhand:track", "prefix:v")], false).await;
+    w.local.aws.create_service("staging", "web", &td, &[("deckhand:track", "v2")], false).await;
+    w.local.aws.create_service("staging", "legacy", &td, &[], false).await; // not opted in
 
     let outcome = w.function.handle(push_event("shop/web", Some("v2"), DIGEST)).await.unwrap();
 
     let deployed: Vec<_> =
         outcome.resources.iter().filter(|s| matches!(s.result, ResourceResult::Deployed { .. })).map(|s| s.resource.as_str()).collect();
     assert_eq!(deployed, ["prod/web", "staging/web"]);
-    let prod = w.aws.service("prod", "web").await.task_definition.unwrap();
-    let staging = w.aws.service("staging", "web").await.task_definition.unwrap();
+    let prod = w.local.aws.service("prod", "web").await.task_definition.unwrap();
+    let staging = w.local.aws.service("staging", "web").await.task_definition.unwrap();
     assert_eq!(prod, staging, "services sharing a task definition share the new revision");
-    assert_eq!(w.aws.task_definition(&prod).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
-    assert_eq!(w.aws.service("staging", "legacy").await.task_definition.as_deref(), Some(td.as_str()), "not opted in: untouched");
-    assert_eq!(w.aws.revisions("web").await.len(), 2);
-    assert_eq!(w.messages().await.len(), 2, "one notification per service");
+    assert_eq!(w.local.aws.task_definition(&prod).await.container_definitions()[0].image.as_deref(), Some(pinned().as_str()));
+    assert_eq!(w.local.aws.service("staging", "legacy").await.task_definition.as_deref(), Some(td.as_str()), "not opted in: untouched");
+    assert_eq!(w.local.aws.revisions("web").await.len(), 2);
+    assert_eq!(w.local.messages().await.len(), 2, "one notification per service");
 }
 
 #[tokio::test]
 async fn events_that_are_not_ours_change_nothing() {
     let w = world(&["prod"]).await;
-    let td = w.aws.register_web_task_definition("web", "v1.4.1").await;
-    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "semver:^1.4")], false).await;
+    let td = w.local.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.local.aws.create_service("prod", "web", &td, &[("deckhand:track", "semver:^1.4")], false).await;
     let mut failed_push = push_event("shop/web", Some("v1.4.2"), DIGEST);
     failed_push["detail"]["result"] = json!("FAILURE");
 
@@ -189,16 +182,16 @@ async fn events_that_are_not_ours_change_nothing() {
             || outcome.resources.iter().any(|s| matches!(&s.result, ResourceResult::Ignored { reason: r } if r.contains(reason)));
         assert!(outcome.ignored.is_some() && explained, "{name}: {outcome:?}");
     }
-    assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
-    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
-    assert!(w.messages().await.is_empty());
+    assert_eq!(w.local.aws.revisions("web").await, [td.as_str()]);
+    assert_eq!(w.local.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
+    assert!(w.local.messages().await.is_empty());
 }
 
 #[tokio::test]
 async fn malformed_events_are_errors_that_change_nothing() {
     let w = world(&["prod"]).await;
-    let td = w.aws.register_web_task_definition("web", "latest").await;
-    w.aws.create_service("prod", "web", &td, &[("deckhand:track", "latest")], false).await;
+    let td = w.local.aws.register_web_task_definition("web", "latest").await;
+    w.local.aws.create_service("prod", "web", &td, &[("deckhand:track", "latest")], false).await;
     let good = push_event("shop/web", Some("latest"), DIGEST);
     let mut cases: Vec<(Value, &str)> = Vec::new();
     let mut event = good.clone();
@@ -219,7 +212,7 @@ async fn malformed_events_are_errors_that_change_nothing() {
         let err = w.function.handle(event).await.unwrap_err().to_string();
         assert!(err.contains(field), "{err} should name {field}");
     }
-    assert_eq!(w.aws.revisions("web").await, [td.as_str()]);
-    assert_eq!(w.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
-    assert!(w.messages().await.is_empty());
+    assert_eq!(w.local.aws.revisions("web").await, [td.as_str()]);
+    assert_eq!(w.local.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
+    assert!(w.local.messages().await.is_empty());
 }

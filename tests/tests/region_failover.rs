@@ -3,10 +3,8 @@
 
 use deckhand::config::FailoverConfig;
 use deckhand::wiring::{self, SdkRegionFailover};
-use deckhand_integration_tests::{Aws, Local, attribute, sample_event};
+use deckhand_integration_tests::{Aws, Local, TestClock, attribute, sample_event};
 use serde_json::Value;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const NAME: &str = "api.example.com";
@@ -17,7 +15,7 @@ struct World {
     local: Local,
     west: Aws,
     zone: String,
-    clock: Arc<AtomicU64>,
+    clock: TestClock,
 }
 
 /// Primary `prod/web` with 6 tasks, standby with 2, failover records, both health alarms OK.
@@ -28,7 +26,7 @@ async fn world() -> World {
     west.running_service("prod", "web", 2, &[("deckhand:scale-min", "2")]).await;
     let zone = local.aws.failover_records(NAME).await;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let w = World { local, west, zone, clock: Arc::new(AtomicU64::new(now)) };
+    let w = World { local, west, zone, clock: TestClock::at(now) };
     w.health(true, true).await;
     w
 }
@@ -59,9 +57,7 @@ impl World {
             scale_wait: 1,
             dns_wait: 1,
         };
-        let clock = self.clock.clone();
-        wiring::region_failover_at(config, &self.local.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
-            .with_poll(Duration::from_millis(10))
+        wiring::region_failover_at(config, &self.local.sdk, self.clock.clock()).with_poll(Duration::from_millis(10))
     }
 
     async fn handle(&self, event: Value) -> Value {
@@ -137,7 +133,7 @@ async fn a_manual_failback_waits_for_stability_then_restores_the_primary_and_lif
     assert!(early["details"]["plan"]["reason"].as_str().unwrap().contains("stabilization"), "{early}");
     assert_eq!(w.serving().await.0, "us-west-2");
 
-    w.clock.fetch_add(601, Ordering::SeqCst);
+    w.clock.advance(601);
     let outcome = w.handle(sample_event("failover-failback.json")).await;
 
     assert_eq!(outcome["details"]["plan"]["to"], "primary", "{outcome}");

@@ -5,9 +5,7 @@ use deckhand::config::ScalerConfig;
 use deckhand::outcome::ResourceResult;
 use deckhand::usecase::scaler::plan::Decision;
 use deckhand::wiring::{self, SdkScaler};
-use deckhand_integration_tests::{Local, attribute, sample_event};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use deckhand_integration_tests::{Local, TestClock, attribute, sample_event};
 
 const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
 const LOW: &str = "deckhand-scale-prod-web-cpu-low";
@@ -15,14 +13,7 @@ const T0: u64 = 1_795_000_000;
 
 struct World {
     local: Local,
-    clock: Arc<AtomicU64>,
-}
-
-impl std::ops::Deref for World {
-    type Target = Local;
-    fn deref(&self) -> &Local {
-        &self.local
-    }
+    clock: TestClock,
 }
 
 /// Cluster `prod` with service `web` (2 tasks, or a CodeDeploy one) carrying `tags`.
@@ -34,7 +25,7 @@ async fn world_with(tags: &[(&str, &str)], code_deploy: bool) -> World {
     }
     let td = local.aws.register_web_task_definition("web", "v1").await;
     local.aws.create_service("prod", "web", &td, tags, code_deploy).await;
-    World { local, clock: Arc::new(AtomicU64::new(T0)) }
+    World { local, clock: TestClock::at(T0) }
 }
 
 async fn world(tags: &[(&str, &str)]) -> World {
@@ -43,30 +34,29 @@ async fn world(tags: &[(&str, &str)]) -> World {
 
 impl World {
     fn scaler(&self) -> SdkScaler {
-        let config = ScalerConfig { notify_topic_arn: self.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] };
-        let clock = self.clock.clone();
-        wiring::scaler_at(config, &self.sdk, Box::new(move || clock.load(Ordering::SeqCst)))
+        let config = ScalerConfig { notify_topic_arn: self.local.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] };
+        wiring::scaler_at(config, &self.local.sdk, self.clock.clock())
     }
 
     fn advance(&self, seconds: u64) {
-        self.clock.fetch_add(seconds, Ordering::SeqCst);
+        self.clock.advance(seconds);
     }
 
     async fn events(&self) -> Vec<String> {
-        self.messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect()
+        self.local.messages().await.iter().map(|m| attribute(m, "event").to_owned()).collect()
     }
 }
 
 #[tokio::test]
 async fn an_alarm_raises_the_desired_count_and_says_so() {
     let w = world(&[("deckhand:scale", "on")]).await;
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
 
     let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
 
     assert!(matches!(outcome.resources[0].result, ResourceResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
-    let messages = w.messages().await;
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
+    let messages = w.local.messages().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["Subject"], "Scaled out prod/web: 2 -> 3 tasks");
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "service")), ("scaling.out", "web"));
@@ -76,14 +66,14 @@ async fn an_alarm_raises_the_desired_count_and_says_so() {
 #[tokio::test]
 async fn rechecks_keep_scaling_until_the_maximum_and_stop_there() {
     let w = world(&[("deckhand:scale", "on")]).await;
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 75.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 75.0).await;
     let scaler = w.scaler();
 
     scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
     w.advance(61);
     scaler.handle(sample_event("scheduled-recheck.json")).await.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 4);
     w.advance(61);
     let held = scaler.handle(sample_event("scheduled-recheck.json")).await.unwrap();
     assert!(
@@ -93,19 +83,19 @@ async fn rechecks_keep_scaling_until_the_maximum_and_stop_there() {
         ),
         "{held:?}"
     );
-    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 4);
     assert_eq!(w.events().await, ["scaling.out", "scaling.out"], "re-checks at the maximum stay quiet");
 
     // The alarm firing again at the maximum is worth one warning.
     scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
-    let messages = w.messages().await;
+    let messages = w.local.messages().await;
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("scaling.at_max", "warning"));
 }
 
 #[tokio::test]
 async fn cooldowns_hold_across_invocations() {
     let w = world(&[("deckhand:scale", "on")]).await;
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
     w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
 
     // A new instance (a cold start) still sees the cooldown: it lives on the service's tag.
@@ -115,11 +105,11 @@ async fn cooldowns_hold_across_invocations() {
         matches!(held.resources[0].result, ResourceResult::Held { decision: Decision::Cooldown { remaining_seconds: 1 }, .. }),
         "{held:?}"
     );
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
 
     // Scale-in waits 300 s after any scaling.
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "OK", 40.0).await;
-    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 10.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "OK", 40.0).await;
+    w.local.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 10.0).await;
     w.advance(200);
     let held = w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();
     assert!(
@@ -128,7 +118,7 @@ async fn cooldowns_hold_across_invocations() {
     );
     w.advance(42);
     w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 2);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 2);
 }
 
 #[tokio::test]
@@ -140,33 +130,29 @@ async fn scale_in_is_refused_while_a_blue_green_deployment_is_active() {
         ("deckhand:codedeploy-group", "web-bg"),
     ];
     let w = world_with(&tags, true).await;
-    w.aws.ecs.update_service().cluster("prod").service("web").desired_count(4).send().await.unwrap();
-    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 8.0).await;
+    w.local.aws.ecs.update_service().cluster("prod").service("web").desired_count(4).send().await.unwrap();
+    w.local.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "ALARM", 8.0).await;
 
     // No deployment: one task goes.
     w.scaler().handle(sample_event("cloudwatch-alarm-scale-in.json")).await.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
 
     // A deployment starts (CodeDeploy, status Created): scale-in waits, scale-out still works.
-    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
-        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
-        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
-        .build();
-    w.aws.codedeploy.create_deployment().application_name("shop").deployment_group_name("web-bg").revision(revision).send().await.unwrap();
+    w.local.aws.start_codedeploy_deployment("shop", "web-bg").await;
     w.advance(301);
     let held = w.scaler().handle(sample_event("scheduled-recheck.json")).await.unwrap();
     assert!(matches!(held.resources[0].result, ResourceResult::Held { decision: Decision::DeploymentInFlight, .. }), "{held:?}");
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3);
-    w.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "OK", 50.0).await;
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 90.0).await;
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
+    w.local.aws.cpu_alarm(LOW, ("prod", "web"), false, 30.0, "OK", 50.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 90.0).await;
     w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 4);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 4);
 }
 
 #[tokio::test]
 async fn two_concurrent_invocations_scale_once() {
     let w = world(&[("deckhand:scale", "on")]).await;
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 80.0).await;
     let (first, second) = (w.scaler(), w.scaler());
 
     let (a, b) =
@@ -174,13 +160,13 @@ async fn two_concurrent_invocations_scale_once() {
 
     a.unwrap();
     b.unwrap();
-    assert_eq!(w.aws.desired_count("prod", "web").await, 3, "one step, not two");
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3, "one step, not two");
 }
 
 #[tokio::test]
 async fn what_is_not_ours_is_left_alone() {
     let w = world(&[("deckhand:scale-max", "8")]).await; // bounds alone do not opt in
-    w.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 99.0).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 99.0).await;
 
     let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
     assert!(
@@ -196,6 +182,6 @@ async fn what_is_not_ours_is_left_alone() {
     malformed["detail"].as_object_mut().unwrap().remove("state");
     assert!(w.scaler().handle(malformed).await.unwrap_err().to_string().contains("`detail.state`"));
 
-    assert_eq!(w.aws.desired_count("prod", "web").await, 2);
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 2);
     assert!(w.events().await.is_empty());
 }

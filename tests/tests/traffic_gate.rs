@@ -42,20 +42,8 @@ async fn world(url: &str, healthy: usize, extra_tags: &[(&str, &str)]) -> (Local
     let mut tags = vec![("deckhand:gate-test-url", url), ("deckhand:gate-target-group", group.as_str())];
     tags.extend_from_slice(extra_tags);
     aws.create_service("prod", "web", &td, &tags, true).await;
-    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
-        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
-        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
-        .build();
-    let deployment = aws
-        .codedeploy
-        .create_deployment()
-        .application_name("shop")
-        .deployment_group_name("web-bg")
-        .revision(revision)
-        .send()
-        .await
-        .unwrap();
-    (local, deployment.deployment_id.unwrap())
+    let deployment = aws.start_codedeploy_deployment("shop", "web-bg").await;
+    (local, deployment)
 }
 
 /// A rule that accepts exactly this report.
@@ -182,21 +170,7 @@ async fn when_the_gate_cannot_gather_evidence_it_still_reports_failed() {
     let (local, _) = world(&server.url, 2, &[]).await;
     // A group whose service does not exist.
     local.aws.create_codedeploy_group("ghost", "ghost-bg", ("prod", "ghost")).await;
-    let revision = aws_sdk_codedeploy::types::RevisionLocation::builder()
-        .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::AppSpecContent)
-        .app_spec_content(aws_sdk_codedeploy::types::AppSpecContent::builder().content("{}").build())
-        .build();
-    let ghost = local
-        .aws
-        .codedeploy
-        .create_deployment()
-        .application_name("ghost")
-        .deployment_group_name("ghost-bg")
-        .revision(revision)
-        .send()
-        .await
-        .unwrap();
-    let deployment = ghost.deployment_id.unwrap();
+    let deployment = local.aws.start_codedeploy_deployment("ghost", "ghost-bg").await;
     let rule = report_rule(&deployment, LifecycleEventStatus::Failed);
 
     let outcome = codedeploy_hook(&local, &deployment, &rule).await;

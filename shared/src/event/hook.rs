@@ -2,6 +2,7 @@
 //! and ECS native blue/green (`{"executionDetails", "executionId", "lifecycleStage", "hookDetails"?}`).
 
 use super::{EventError, decode_at};
+use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,13 +41,6 @@ impl EcsHook {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CodeDeployHook {
-    deployment_id: String,
-    lifecycle_event_hook_execution_id: String,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawEcsHook {
     execution_id: String,
@@ -66,7 +60,7 @@ struct ExecutionDetails {
 
 pub fn decode(event: Value) -> Result<HookInvocation, EventError> {
     if event.get("LifecycleEventHookExecutionId").is_some() || event.get("DeploymentId").is_some() {
-        let hook: CodeDeployHook = decode_at(event, "")?;
+        let hook: CodeDeployLifecycleEvent = decode_at(event, "")?;
         return Ok(HookInvocation::CodeDeploy { deployment_id: hook.deployment_id, execution_id: hook.lifecycle_event_hook_execution_id });
     }
     if event.get("lifecycleStage").is_some() || event.get("executionDetails").is_some() {

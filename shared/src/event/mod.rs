@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod ecr;
 pub mod hook;
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use thiserror::Error;
@@ -32,22 +33,23 @@ pub struct Envelope {
     pub detail: Value,
 }
 
-/// Checks `source` and `detail-type`, requires `account`, `region` and an object `detail`.
+/// Checks `source` and `detail-type`, requires `account`, `region` and an object `detail`, then
+/// decodes the rest of the envelope (`id`, `time`, `resources`) as `aws_lambda_events` types it.
 pub fn envelope(event: Value, source: &str, detail_type: &str) -> Result<Envelope, EventError> {
-    let Value::Object(mut fields) = event else {
+    let Value::Object(fields) = event else {
         return Err(EventError::field("(event)", "a JSON object (an EventBridge event)"));
     };
     expect_string(&fields, "detail-type", Some(detail_type))?;
     expect_string(&fields, "source", Some(source))?;
     let account = expect_string(&fields, "account", None)?;
     let region = expect_string(&fields, "region", None)?;
-    let id = fields.get("id").and_then(Value::as_str).map(str::to_owned);
-    let detail = match fields.remove("detail") {
-        Some(detail @ Value::Object(_)) => detail,
+    match fields.get("detail") {
+        Some(Value::Object(_)) => {}
         Some(_) => return Err(EventError::field("detail", "an object")),
         None => return Err(EventError::field("detail", "an object (it is missing)")),
-    };
-    Ok(Envelope { id, account, region, detail })
+    }
+    let event: EventBridgeEvent<Value> = decode_at(Value::Object(fields), "")?;
+    Ok(Envelope { id: event.id, account, region, detail: event.detail })
 }
 
 fn expect_string(fields: &serde_json::Map<String, Value>, name: &str, wanted: Option<&str>) -> Result<String, EventError> {

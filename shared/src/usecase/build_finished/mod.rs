@@ -58,7 +58,11 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> BuildFin
         let mut rollout_note = None;
         if let (BuildKind::Succeeded, Some(rollout)) = (kind, &self.rollout) {
             match exported_image(&build) {
-                Ok(Some(push)) => outcome = rollout.deploy(FUNCTION, &push).await,
+                Ok(Some(push)) => {
+                    outcome = rollout.deploy(FUNCTION, &push).await;
+                    // The build is reported either way: why nothing deployed goes into its message.
+                    rollout_note = outcome.ignored.take();
+                }
                 Ok(None) => {}
                 Err(reason) => rollout_note = Some(reason),
             }

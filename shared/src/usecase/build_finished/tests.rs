@@ -1,8 +1,11 @@
-//! build-finished: exported images, build messages.
+//! build-finished: exported images, build messages; the handler on the fakes.
 
 use super::*;
 use crate::event::codebuild::Phase;
+use crate::fakes::{FakeAws, FakeCodeDeploy, FakeEcs, FakeSns, Fault};
 use crate::notify::Severity;
+use crate::outcome::ResourceResult;
+use crate::usecase::image_pushed::tests::{REGISTRY, rollout, tracking, web_task_definition};
 
 const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
 
@@ -94,4 +97,118 @@ fn durations_read_naturally() {
         (notification::duration(42.0), notification::duration(125.4), notification::duration(3725.0)),
         ("42s".into(), "2m 5s".into(), "1h 2m 5s".into())
     );
+}
+
+const SUCCEEDED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/codebuild-succeeded.json"));
+const FAILED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/codebuild-failed.json"));
+const IN_PROGRESS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/codebuild-in-progress.json"));
+
+fn sample(json: &str) -> Value {
+    serde_json::from_str(json).expect("a sample event")
+}
+
+/// Cluster `prod` with service `web` tracking `semver:^1.4` (the succeeded sample exports
+/// shop/web:v1.4.2 pinned by digest), and the handler rolling out to it.
+fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>) {
+    let aws = FakeAws::new();
+    aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
+    let config = BuildFinishedConfig {
+        notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
+        clusters: vec!["prod".into()],
+        notify_build_started,
+    };
+    let handler = BuildFinished::new(config, aws.sns.clone(), Some(rollout(&aws)));
+    (aws, handler)
+}
+
+#[tokio::test]
+async fn build_start_is_ignored_when_start_messages_are_off() {
+    let (aws, handler) = world(false);
+    let outcome = handler.handle(sample(IN_PROGRESS)).await.unwrap();
+    assert!(outcome.ignored.as_deref().is_some_and(|r| r.contains("NOTIFY_BUILD_STARTED")), "{outcome:?}");
+    assert_eq!(aws.faults.calls(), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn unknown_build_status_is_ignored() {
+    let (aws, handler) = world(true);
+    let mut event = sample(FAILED);
+    event["detail"]["build-status"] = json!("SUSPENDED");
+    let outcome = handler.handle(event).await.unwrap();
+    assert!(outcome.ignored.as_deref().is_some_and(|r| r.contains("SUSPENDED")), "{outcome:?}");
+    assert_eq!(aws.faults.calls(), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn failed_build_publishes_one_build_failed_message_and_deploys_nothing() {
+    let (aws, handler) = world(false);
+    let outcome = handler.handle(sample(FAILED)).await.unwrap();
+    let published = aws.sns.published();
+    assert_eq!(published.iter().map(|n| (n.event, n.severity)).collect::<Vec<_>>(), [("build.failed", Severity::Warning)]);
+    assert_eq!(published[0].project.as_deref(), Some("shop-web"));
+    assert_eq!(outcome.notification.map(|sent| sent.event), Some("build.failed"));
+    assert_eq!(aws.faults.calls(), ["sns:Publish"]);
+}
+
+#[tokio::test]
+async fn succeeded_build_deploys_its_exported_image_and_says_where() {
+    let (aws, handler) = world(false);
+    let outcome = handler.handle(sample(SUCCEEDED)).await.unwrap();
+
+    let revisions = aws.ecs.revisions("web");
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions[1].0.containers[0].image, format!("{REGISTRY}/shop/web@{DIGEST}"));
+    assert_eq!(aws.ecs.service("prod", "web").task_definition, revisions[1].0.arn);
+    let published = aws.sns.published();
+    assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["image.deployed", "build.succeeded"]);
+    assert!(published[1].text.contains("Deploying:  prod/web (rev 2, ecs-svc/1)"), "{}", published[1].text);
+    assert!(!published[1].text.contains("npm_s3cr3tValue"), "{}", published[1].text);
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn redelivered_build_event_publishes_and_deploys_nothing_new() {
+    let (aws, handler) = world(false);
+    handler.handle(sample(SUCCEEDED)).await.unwrap();
+    let calls = aws.faults.calls().len();
+
+    let again = handler.handle(sample(SUCCEEDED)).await.unwrap();
+
+    assert!(again.ignored.as_deref().is_some_and(|r| r.contains("duplicate delivery")), "{again:?}");
+    assert_eq!(aws.sns.published().len(), 2);
+    assert_eq!(aws.ecs.revisions("web").len(), 2);
+    assert_eq!(aws.faults.calls().len(), calls, "{:?}", aws.faults.calls());
+}
+
+#[tokio::test]
+async fn publish_failure_fails_the_event_and_the_retry_publishes_without_redeploying() {
+    let (aws, handler) = world(false);
+    aws.faults.fail_always("sns:Publish", Fault::Error);
+
+    let err = handler.handle(sample(SUCCEEDED)).await.unwrap_err();
+
+    assert!(err.to_string().contains("sns:Publish"), "{err}");
+    assert_eq!(aws.sns.published().len(), 0);
+    let deployed = aws.ecs.service("prod", "web").task_definition;
+    assert_eq!(deployed, aws.ecs.revisions("web")[1].0.arn, "the deployment stands");
+    // Not remembered as handled: Lambda's retry publishes the build message, and deploys nothing twice.
+    aws.faults.clear();
+    handler.handle(sample(SUCCEEDED)).await.unwrap();
+    assert_eq!(aws.sns.published().iter().map(|n| n.event).collect::<Vec<_>>(), ["build.succeeded"]);
+    assert_eq!((aws.ecs.revisions("web").len(), aws.faults.count("ecs:UpdateService")), (2, 1));
+}
+
+#[tokio::test]
+async fn published_build_message_is_not_an_ignored_outcome() {
+    let (aws, handler) = world(false);
+    aws.ecs.update_service("prod", "web", |s| {
+        s.tags.insert(crate::tags::TRACK.into(), "latest".into());
+    });
+
+    let outcome = handler.handle(sample(SUCCEEDED)).await.unwrap();
+
+    assert_eq!(aws.sns.published().iter().map(|n| n.event).collect::<Vec<_>>(), ["build.succeeded"]);
+    assert_eq!(outcome.notification.as_ref().map(|sent| sent.event), Some("build.succeeded"));
+    assert_eq!(outcome.ignored, None, "{outcome:?}");
+    assert!(aws.sns.published()[0].text.contains("Not deployed: no service in prod tracks shop/web"), "{outcome:?}");
 }

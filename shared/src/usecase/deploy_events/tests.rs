@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::event::deployment::{CodeDeployChange, EcsDeploymentChange};
+use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcs, FakeService, FakeSns, Fault};
 use crate::notify::Severity;
-use crate::ports::{DeploymentDetails, EcsDeployment};
+use crate::ports::{DeploymentDetails, DeploymentGroup, EcsDeployment};
 
 fn ecs_change(name: &str, reason: Option<&str>) -> EcsDeploymentChange {
     EcsDeploymentChange {
@@ -62,4 +63,108 @@ fn codedeploy_failure_names_the_error_and_the_service() {
     assert!(n.text.contains("ALARM_ACTIVE") && n.text.contains("rolled back by d-2"), "{}", n.text);
     let unknown = codedeploy_notification(&change, &DeploymentDetails::default(), &[]);
     assert_eq!(unknown.sns_subject(), "Blue/green deployment FAILED: shop/web-bg");
+}
+
+// The use case against the fakes, with the sample events of `events/`.
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:deckhand";
+const BLUE_GREEN_REVISION: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:9";
+const BLUE_GREEN_ERROR: &str =
+    "ALARM_ACTIVE: One or more alarms have been activated according to the Amazon CloudWatch metrics you selected";
+
+/// A sample event from the workspace's `events/`.
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).expect("sample events are JSON")
+}
+
+/// `ecs-deployment-failed.json`, about the deployment `deployments()` lists as PRIMARY.
+fn ecs_failed() -> Value {
+    let mut event = sample("ecs-deployment-failed.json");
+    event["detail"]["deploymentId"] = json!("ecs-svc/2");
+    event
+}
+
+/// prod/web rolling from web:7 to web:8; the shop/web-bg group deploying it, whose deployment
+/// d-7HXW2M1KB (the CodeDeploy samples') failed.
+fn fake_aws() -> FakeAws {
+    let aws = FakeAws::new();
+    let mut web = FakeService::new("prod", "web", &deployments()[0].task_definition);
+    web.deployments = deployments();
+    aws.ecs.add_service(web);
+    let group = DeploymentGroup { services: vec![("prod".into(), "web".into())], ..DeploymentGroup::default() };
+    aws.codedeploy.add_group("shop", "web-bg", group);
+    aws.codedeploy.add_deployment(FakeDeployment {
+        id: "d-7HXW2M1KB".into(),
+        application: "shop".into(),
+        group: "web-bg".into(),
+        task_definition: Some(BLUE_GREEN_REVISION.into()),
+        status: "Failed".into(),
+        deployment_config: None,
+        error: Some(BLUE_GREEN_ERROR.into()),
+    });
+    aws
+}
+
+fn deploy_events(aws: &FakeAws, clusters: &[&str]) -> DeployEvents<FakeEcs, FakeCodeDeploy, FakeSns> {
+    let config = DeployEventsConfig { notify_topic_arn: TOPIC.into(), clusters: clusters.iter().map(|c| c.to_string()).collect() };
+    DeployEvents::new(config, aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone())
+}
+
+#[tokio::test]
+async fn ecs_failure_publishes_one_critical_message_naming_both_revisions() {
+    let aws = fake_aws();
+    let outcome = deploy_events(&aws, &["prod"]).handle(ecs_failed()).await.unwrap();
+    let published = aws.sns.published();
+    assert_eq!(published.len(), 1);
+    let n = &published[0];
+    assert_eq!((n.event, n.severity), ("deployment.rolled_back", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web (web:8)");
+    assert!(n.text.contains("Revision:   web:8") && n.text.contains("Previous:   web:7"), "{}", n.text);
+    assert_eq!(outcome.notification.map(|sent| sent.message_id), Some("msg-1".to_owned()));
+}
+
+#[tokio::test]
+async fn redelivered_event_publishes_nothing_more() {
+    let aws = fake_aws();
+    let handler = deploy_events(&aws, &[]);
+    handler.handle(ecs_failed()).await.unwrap();
+    let again = handler.handle(ecs_failed()).await.unwrap();
+    assert!(again.ignored.as_deref().unwrap_or_default().contains("duplicate"), "{again:?}");
+    assert_eq!(aws.sns.published().len(), 1);
+    assert_eq!(aws.faults.count("ecs:DescribeServices"), 1);
+}
+
+#[tokio::test]
+async fn cluster_outside_clusters_is_ignored_without_a_call() {
+    let aws = fake_aws();
+    let outcome = deploy_events(&aws, &["staging"]).handle(ecs_failed()).await.unwrap();
+    assert_eq!(outcome.ignored.as_deref(), Some("cluster prod is not in CLUSTERS"));
+    assert_eq!((aws.faults.calls(), aws.sns.published()), (vec![], vec![]));
+}
+
+#[tokio::test]
+async fn codedeploy_failure_names_the_error_of_the_deployment() {
+    let aws = fake_aws();
+    deploy_events(&aws, &["prod"]).handle(sample("codedeploy-failure.json")).await.unwrap();
+    let published = aws.sns.published();
+    assert_eq!(published.len(), 1);
+    let n = &published[0];
+    assert_eq!((n.event, n.severity), ("deployment.failed", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Blue/green deployment FAILED: prod/web (web:9)");
+    assert!(n.text.contains(&format!("Reason:     {BLUE_GREEN_ERROR}")), "{}", n.text);
+    assert_eq!(aws.faults.calls(), ["codedeploy:GetDeploymentGroup", "codedeploy:GetDeployment", "sns:Publish"]);
+}
+
+#[tokio::test]
+async fn failed_publish_fails_the_invocation_and_the_retry_reports() {
+    let aws = fake_aws();
+    let handler = deploy_events(&aws, &[]);
+    aws.faults.fail_nth("sns:Publish", 1, Fault::Error);
+    let err = handler.handle(ecs_failed()).await.unwrap_err();
+    assert!(matches!(&err, HandlerError::Aws { operation: "sns:Publish", .. }), "{err}");
+    assert!(aws.sns.published().is_empty());
+    // Not remembered as reported: Lambda's retry publishes.
+    handler.handle(ecs_failed()).await.unwrap();
+    assert_eq!(aws.sns.published().len(), 1);
 }

@@ -5,6 +5,8 @@ pub mod notification;
 pub mod plan;
 pub mod rollout;
 pub mod tag_policy;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use crate::error::HandlerError;
 use crate::event::ecr;

@@ -199,6 +199,7 @@ pub fn task_definition_in_appspec(content: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::LoadBalancer;
 
     const ACCOUNT: &str = "123456789012";
     const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -282,6 +283,78 @@ mod tests {
         ] {
             let decision = decide(&push(Some("v1")), &[container("web", &image)], None);
             assert!(matches!(&decision, Decision::Ignore(reason) if reason.contains("no container uses")), "{image}: {decision:?}");
+        }
+    }
+
+    /// What `plan` should answer; the strings are parts of the reason.
+    #[derive(Debug)]
+    enum Want {
+        Ignore(&'static str),
+        Unchanged(&'static str),
+        Rolling(&'static [&'static str]),
+        BlueGreen { supersede: Option<&'static str> },
+    }
+
+    /// Name, controller, tags besides `deckhand:track`, load balancer, current containers, active deployment, wanted.
+    type Case<'a> = (&'a str, Controller, &'a [(&'a str, &'a str)], Option<(&'a str, i32)>, Vec<Container>, Option<ActiveRollout>, Want);
+
+    #[test]
+    fn plans_by_controller_tags_load_balancer_current_image_and_active_deployment() {
+        use Controller::{CodeDeploy, Ecs, External};
+        let (old, new) = (format!("{REGISTRY}/shop/web:v1"), format!("{REGISTRY}/shop/web@{DIGEST}"));
+        let older = format!("{REGISTRY}/shop/web@sha256:{}", "0".repeat(64));
+        let codedeploy: &[(&str, &str)] = &[(tags::CODEDEPLOY_APP, "shop"), (tags::CODEDEPLOY_GROUP, "web-bg")];
+        let lb = Some(("web", 8080));
+        let web = |image: &str| vec![container("web", image)];
+        let active = |image: Option<&str>| Some(ActiveRollout { id: "d-1".into(), containers: image.map(web) });
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            ("ECS: rolling", Ecs, &[], None, vec![container("web", &old), container("proxy", "nginx")], None, Want::Rolling(&["web"])),
+            ("already pinned", Ecs, &[], None, web(&new), None, Want::Unchanged("already runs sha256:1111")),
+            ("other repository", Ecs, &[], None, web("nginx"), None, Want::Ignore("no container uses")),
+            ("deckhand:container names no container", Ecs, &[(tags::CONTAINER, "db")], None, web(&old), None, Want::Ignore("not a container")),
+            ("EXTERNAL", External, codedeploy, lb, web(&old), None, Want::Ignore("EXTERNAL")),
+            ("CODE_DEPLOY, nothing active", CodeDeploy, codedeploy, lb, web(&old), None, Want::BlueGreen { supersede: None }),
+            ("CODE_DEPLOY without the group tag", CodeDeploy, &codedeploy[..1], lb, web(&old), None, Want::Ignore("needs tags")),
+            ("CODE_DEPLOY without a load balancer", CodeDeploy, codedeploy, None, web(&old), None, Want::Ignore("needs a load balancer")),
+            ("CODE_DEPLOY, older image active", CodeDeploy, codedeploy, lb, web(&old), active(Some(&older)), Want::BlueGreen { supersede: Some("d-1") }),
+            ("CODE_DEPLOY, pushed image active", CodeDeploy, codedeploy, lb, web(&old), active(Some(&new)), Want::Unchanged("already deploying sha256:111111111111 in CodeDeploy deployment d-1")),
+            ("CODE_DEPLOY, active without a task definition", CodeDeploy, codedeploy, lb, web(&old), active(None), Want::BlueGreen { supersede: Some("d-1") }),
+            ("CODE_DEPLOY, already pinned", CodeDeploy, codedeploy, lb, web(&new), active(Some(&older)), Want::Unchanged("already runs")),
+        ];
+        for (case, controller, extra_tags, load_balancer, containers, active, want) in cases {
+            let mut tag_map = service_tags(extra_tags);
+            tag_map.insert(tags::TRACK.into(), "latest".into());
+            let service = Service {
+                arn: "arn:aws:ecs:us-east-1:123456789012:service/prod/web".into(),
+                name: "web".into(),
+                cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod".into(),
+                task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3".into(),
+                controller,
+                tags: tag_map,
+                load_balancers: load_balancer
+                    .map(|(name, port)| LoadBalancer { container_name: name.into(), container_port: port })
+                    .into_iter()
+                    .collect(),
+            };
+            let current = TaskDefinition { arn: service.task_definition.clone(), revision: 3, containers };
+            let got = plan(&push(Some("latest")), &service, &current, active.as_ref());
+            let ok = match (&want, &got) {
+                (Want::Ignore(part), RolloutPlan::Ignore(reason)) | (Want::Unchanged(part), RolloutPlan::Unchanged(reason)) => {
+                    reason.contains(part)
+                }
+                (Want::Rolling(moved), RolloutPlan::Rolling { updates }) => {
+                    updates.iter().map(|u| u.container.as_str()).eq(moved.iter().copied()) && updates.iter().all(|u| u.to == new)
+                }
+                (Want::BlueGreen { supersede }, RolloutPlan::BlueGreen(bg)) => {
+                    bg.supersede.as_deref() == *supersede
+                        && (bg.application.as_str(), bg.deployment_group.as_str(), bg.container_name.as_str(), bg.container_port)
+                            == ("shop", "web-bg", "web", 8080)
+                        && bg.updates.len() == 1
+                }
+                _ => false,
+            };
+            assert!(ok, "{case}: wanted {want:?}, got {got:?}");
         }
     }
 

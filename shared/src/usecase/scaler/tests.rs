@@ -1,1 +1,236 @@
+//! scaler: alarm state changes and the schedule's re-check, against the fakes.
 
+use super::*;
+use crate::config::DEFAULT_SCALING_ALARM_PREFIX;
+use crate::fakes::{FakeAws, FakeCloudWatch, FakeCodeDeploy, FakeEcs, FakeService, FakeSns, Fault};
+use crate::ports::EcsDeployment;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
+const LOW: &str = "deckhand-scale-prod-web-cpu-low";
+const T0: u64 = 1_795_000_000;
+
+/// A sample event from the workspace's `events/`.
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).expect("sample events are JSON")
+}
+
+/// A CPU alarm on prod/web in ALARM, as DescribeAlarms returns it.
+fn cpu_alarm(name: &str, comparison: &str, threshold: f64, latest: f64) -> Alarm {
+    Alarm {
+        name: name.into(),
+        state: "ALARM".into(),
+        comparison: Some(comparison.into()),
+        threshold: Some(threshold),
+        metric_name: Some("CPUUtilization".into()),
+        dimensions: [("ClusterName", "prod"), ("ServiceName", "web")].map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+        latest_datapoint: Some(latest),
+        since: Some(T0 - 60),
+    }
+}
+
+/// The alarm of `cloudwatch-alarm-scale-out.json`: 91.2 % against 70 %.
+fn high() -> Alarm {
+    cpu_alarm(HIGH, "GreaterThanThreshold", 70.0, 91.2)
+}
+
+/// The alarm of `cloudwatch-alarm-scale-in.json`: 10.8 % against 30 %.
+fn low() -> Alarm {
+    cpu_alarm(LOW, "LessThanThreshold", 30.0, 10.8)
+}
+
+struct World {
+    aws: FakeAws,
+    clock: Arc<AtomicU64>,
+    scaler: Scaler<FakeCloudWatch, FakeEcs, FakeCodeDeploy, FakeSns>,
+}
+
+impl World {
+    /// prod/web opted in with 2 tasks (then shaped by `service`), `alarm` in CloudWatch, the clock at T0.
+    fn new(alarm: Alarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
+        Self::in_clusters(&["prod"], alarm, service)
+    }
+
+    fn in_clusters(clusters: &[&str], alarm: Alarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
+        let aws = FakeAws::new();
+        let td = aws.ecs.add_task_definition("web", &[("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:v1")]);
+        aws.ecs.add_service(service(FakeService::new("prod", "web", &td).tag(tags::SCALE, "true")));
+        aws.cloudwatch.put_alarm(alarm);
+        let clock = Arc::new(AtomicU64::new(T0));
+        let now = Arc::clone(&clock);
+        let config = ScalerConfig {
+            notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
+            alarm_prefix: DEFAULT_SCALING_ALARM_PREFIX.into(),
+            clusters: clusters.iter().map(|c| c.to_string()).collect(),
+        };
+        let (cloudwatch, ecs, codedeploy, sns) = (aws.cloudwatch.clone(), aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone());
+        let scaler = Scaler::new(config, cloudwatch, ecs, codedeploy, sns, Box::new(move || now.load(Ordering::SeqCst)));
+        Self { aws, clock, scaler }
+    }
+
+    async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
+        self.scaler.handle(event).await
+    }
+
+    /// The result for the one service the event concerned.
+    async fn handle_one(&self, event: &str) -> ResourceResult {
+        let outcome = self.handle(sample(event)).await.expect("handled");
+        assert_eq!(outcome.resources.len(), 1, "{outcome:?}");
+        outcome.resources[0].result.clone()
+    }
+
+    fn advance(&self, seconds: u64) {
+        self.clock.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    fn web(&self) -> FakeService {
+        self.aws.ecs.service("prod", "web")
+    }
+
+    fn last_scale(&self) -> Option<String> {
+        self.web().tags.get(tags::LAST_SCALE).cloned()
+    }
+
+    fn published(&self) -> Vec<&'static str> {
+        self.aws.sns.published().iter().map(|n| n.event).collect()
+    }
+}
+
+fn is_held(result: &ResourceResult, decision: Decision) -> bool {
+    matches!(result, ResourceResult::Held { decision: held, .. } if *held == decision)
+}
+
+#[tokio::test]
+async fn alarm_without_the_prefix_is_ignored_without_a_call() {
+    let w = World::new(high(), |s| s);
+    let mut event = sample("cloudwatch-alarm-scale-out.json");
+    event["detail"]["alarmName"] = json!("prod-web-cpu-high");
+    let outcome = w.handle(event).await.unwrap();
+    assert!(outcome.ignored.as_deref().unwrap_or_default().contains("not a scaling alarm"), "{outcome:?}");
+    assert_eq!((w.aws.faults.calls(), w.web().desired, w.published()), (vec![], 2, vec![]));
+}
+
+#[tokio::test]
+async fn ok_state_is_ignored_without_a_call() {
+    let w = World::new(high(), |s| s);
+    let outcome = w.handle(sample("cloudwatch-alarm-ok.json")).await.unwrap();
+    assert!(outcome.ignored.as_deref().unwrap_or_default().contains("only ALARM scales"), "{outcome:?}");
+    assert_eq!((w.aws.faults.calls(), w.web().desired, w.published()), (vec![], 2, vec![]));
+}
+
+#[tokio::test]
+async fn service_without_the_scale_tag_is_left_alone() {
+    let w = World::new(high(), |mut s| {
+        s.tags.remove(tags::SCALE);
+        s
+    });
+    let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(&result, ResourceResult::Ignored { reason } if reason.contains("not opted in")), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (2, None, vec![]));
+    assert_eq!(w.aws.faults.count("ecs:UpdateService") + w.aws.faults.count("ecs:TagResource"), 0);
+}
+
+#[tokio::test]
+async fn scale_out_adds_a_task_records_the_cooldown_and_notifies() {
+    let w = World::new(high(), |s| s);
+    let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(result, ResourceResult::Scaled { direction: Direction::Out, from: 2, to: 3, notified: true, .. }), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale()), (3, Some(format!("out:{T0}"))));
+    assert_eq!(w.published(), ["scaling.out"]);
+    assert_eq!(w.aws.sns.published()[0].subject, "Scaled out prod/web: 2 -> 3 tasks");
+}
+
+#[tokio::test]
+async fn alarm_again_within_the_out_cooldown_is_held() {
+    let w = World::new(high(), |s| s);
+    w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    w.advance(30);
+    let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(is_held(&result, Decision::Cooldown { remaining_seconds: 30 }), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}")), vec!["scaling.out"]));
+}
+
+#[tokio::test]
+async fn recheck_scales_further_once_the_cooldown_passed_and_stays_quiet_at_the_maximum() {
+    let w = World::new(high(), |s| s);
+    w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    w.advance(59);
+    let result = w.handle_one("scheduled-recheck.json").await;
+    assert!(is_held(&result, Decision::Cooldown { remaining_seconds: 1 }), "{result:?}");
+    assert_eq!(w.web().desired, 3);
+
+    w.advance(1);
+    let result = w.handle_one("scheduled-recheck.json").await;
+    assert!(matches!(result, ResourceResult::Scaled { from: 3, to: 4, .. }), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale()), (4, Some(format!("out:{}", T0 + 60))));
+    assert_eq!(w.published(), ["scaling.out", "scaling.out"]);
+
+    // Past the cooldown again, at the maximum: held, and no warning at a re-check.
+    w.advance(120);
+    let result = w.handle_one("scheduled-recheck.json").await;
+    assert!(is_held(&result, Decision::AtLimit { desired: 4, limit: 4 }), "{result:?}");
+    assert_eq!((w.web().desired, w.published().len()), (4, 2));
+}
+
+#[tokio::test]
+async fn alarm_at_the_maximum_warns_and_changes_nothing() {
+    let w = World::new(high(), |s| s.tasks(4, 4));
+    let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(
+        matches!(result, ResourceResult::Held { decision: Decision::AtLimit { desired: 4, limit: 4 }, notified: true, .. }),
+        "{result:?}"
+    );
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (4, None, vec!["scaling.at_max"]));
+    assert_eq!(w.aws.sns.published()[0].severity, crate::notify::Severity::Warning);
+    assert_eq!(w.aws.faults.count("ecs:UpdateService"), 0);
+}
+
+#[tokio::test]
+async fn scale_in_waits_until_the_deployment_in_flight_ends() {
+    let w = World::new(low(), |mut s| {
+        let old = EcsDeployment { id: "ecs-svc/old".into(), status: "ACTIVE".into(), task_definition: s.task_definition.clone() };
+        s.deployments.push(old);
+        s.tasks(3, 3)
+    });
+    let result = w.handle_one("cloudwatch-alarm-scale-in.json").await;
+    assert!(is_held(&result, Decision::DeploymentInFlight), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, None, vec![]));
+
+    w.aws.ecs.update_service("prod", "web", |s| s.deployments.truncate(1));
+    let result = w.handle_one("cloudwatch-alarm-scale-in.json").await;
+    assert!(matches!(result, ResourceResult::Scaled { direction: Direction::In, from: 3, to: 2, .. }), "{result:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (2, Some(format!("in:{T0}")), vec!["scaling.in"]));
+}
+
+#[tokio::test]
+async fn failed_update_service_fails_the_invocation() {
+    let w = World::new(high(), |s| s);
+    w.aws.faults.fail_nth("ecs:UpdateService", 1, Fault::Error);
+    let err = w.handle(sample("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    assert!(matches!(&err, HandlerError::Incomplete { failed: 1, total: 1, .. }), "{err}");
+    assert!(err.to_string().contains("InternalFailure"), "{err}");
+    assert_eq!((w.web().desired, w.published()), (2, vec![]));
+
+    // Today the cooldown tag is written before UpdateService, so it outlives the failure and
+    // Lambda's retry is held by a cooldown for a scaling that never happened. The convergence
+    // issue changes this: no `deckhand:last-scale` after a failed UpdateService, and the retry
+    // scales 2 -> 3. These assertions pin today's behaviour until then.
+    let calls = w.aws.faults.calls();
+    let (tagged, updated) = (calls.iter().position(|c| *c == "ecs:TagResource"), calls.iter().position(|c| *c == "ecs:UpdateService"));
+    assert!(tagged.is_some() && tagged < updated, "{calls:?}");
+    assert_eq!(w.last_scale(), Some(format!("out:{T0}")));
+    let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(is_held(&retry, Decision::Cooldown { remaining_seconds: 60 }), "{retry:?}");
+    assert_eq!(w.web().desired, 2);
+}
+
+#[tokio::test]
+#[ignore = "known bug, issue 12 (CLUSTERS as ARNs): CLUSTERS accepts cluster ARNs (README), but the scaler compares them to the alarm's ClusterName, so it ignores every alarm"]
+async fn clusters_given_as_arns_still_scale() {
+    let w = World::in_clusters(&["arn:aws:ecs:us-east-1:123456789012:cluster/prod"], high(), |s| s);
+    let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(result, ResourceResult::Scaled { from: 2, to: 3, .. }), "{result:?}");
+    assert_eq!(w.web().desired, 3);
+}

@@ -167,7 +167,7 @@ where
 
     async fn codedeploy_hook(&self, deployment_id: &str, execution_id: &str) -> Result<GateReport, HandlerError> {
         let mut outcome = GateReport::new("codedeploy", execution_id, Some(deployment_id));
-        match self.codedeploy_target(deployment_id).await {
+        match target::codedeploy_target(&self.ports.codedeploy, &self.ports.ecs, &self.ports.elb, &self.config, deployment_id).await {
             Ok(target) => {
                 // Probe in-process until decided: CodeDeploy waits for one answer.
                 loop {
@@ -198,7 +198,7 @@ where
         let mut carried: Carried = hook.hook_details.clone().and_then(|d| serde_json::from_value(d).ok()).unwrap_or_default();
         let mut outcome = GateReport::new("ecs", &hook.execution_id, None);
         outcome.checks = carried.checks + 1;
-        (outcome.evidence, outcome.verdict) = match self.ecs_target(hook).await {
+        (outcome.evidence, outcome.verdict) = match target::ecs_target(&self.ports.ecs, &self.config, hook).await {
             Ok(target) => {
                 let round = self.round(&target, &mut carried.probes).await;
                 outcome.target = Some(target);

@@ -1,10 +1,9 @@
 //! Where a hook's evidence is: the service, the stage, the target group and the URL to probe.
 
-use super::TrafficGate;
-use crate::config::status_codes;
+use crate::config::{GateConfig, status_codes};
 use crate::error::HandlerError;
 use crate::event::hook::EcsHook;
-use crate::ports::{Alarms, Capacity, CodeDeployments, HookReporter, LoadBalancers, Notifier, Prober, ServiceCapacity};
+use crate::ports::{Capacity, CodeDeployments, LoadBalancers, ServiceCapacity};
 use crate::tags;
 use serde::Serialize;
 
@@ -33,81 +32,76 @@ pub struct GateTarget {
     pub(super) capacity: Capacity,
 }
 
-impl<C, R, E, L, A, P, N> TrafficGate<C, R, E, L, A, P, N>
-where
-    C: CodeDeployments,
-    R: HookReporter,
-    E: ServiceCapacity,
-    L: LoadBalancers,
-    A: Alarms,
-    P: Prober,
-    N: Notifier,
-{
-    pub(super) async fn codedeploy_target(&self, deployment_id: &str) -> Result<GateTarget, HandlerError> {
-        let details = self.ports.codedeploy.deployment(deployment_id).await?;
-        let group = self.ports.codedeploy.deployment_group(&details.application, &details.deployment_group).await?;
-        let Some((cluster, service)) = group.services.first().cloned() else {
-            return Err(HandlerError::Misconfigured(format!("deployment group {} names no ECS service", details.deployment_group)));
-        };
-        let capacity = self.capacity(&cluster, &service).await?;
-        let stage = if capacity.tags.contains_key(tags::GATE_TEST_URL) || !capacity.tags.contains_key(tags::GATE_URL) {
-            Stage::Test
-        } else {
-            Stage::Production
-        };
-        let target_group = match capacity.tags.get(tags::GATE_TARGET_GROUP) {
-            Some(group) => Some(group.clone()),
-            None => match group.test_listeners.first().or(group.production_listeners.first()) {
-                Some(listener) => self.ports.elb.forward_target_group(listener).await?,
-                None => None,
-            },
-        };
-        self.target(cluster, service, capacity, stage, target_group)
-    }
+/// The service a CodeDeploy deployment deploys (its group's first), and where its evidence is.
+/// CodeDeploy does not say which lifecycle event a hook serves: the test URL when the service
+/// names one, else the production URL.
+pub(super) async fn codedeploy_target(
+    codedeploy: &impl CodeDeployments,
+    ecs: &impl ServiceCapacity,
+    elb: &impl LoadBalancers,
+    config: &GateConfig,
+    deployment_id: &str,
+) -> Result<GateTarget, HandlerError> {
+    let details = codedeploy.deployment(deployment_id).await?;
+    let group = codedeploy.deployment_group(&details.application, &details.deployment_group).await?;
+    let Some((cluster, service)) = group.services.first().cloned() else {
+        return Err(HandlerError::Misconfigured(format!("deployment group {} names no ECS service", details.deployment_group)));
+    };
+    let capacity = capacity(ecs, &cluster, &service).await?;
+    let stage = if capacity.tags.contains_key(tags::GATE_TEST_URL) || !capacity.tags.contains_key(tags::GATE_URL) {
+        Stage::Test
+    } else {
+        Stage::Production
+    };
+    let target_group = match capacity.tags.get(tags::GATE_TARGET_GROUP) {
+        Some(group) => Some(group.clone()),
+        None => match group.test_listeners.first().or(group.production_listeners.first()) {
+            Some(listener) => elb.forward_target_group(listener).await?,
+            None => None,
+        },
+    };
+    target(config, cluster, service, capacity, stage, target_group)
+}
 
-    pub(super) async fn ecs_target(&self, hook: &EcsHook) -> Result<GateTarget, HandlerError> {
-        let path = hook.service_arn.split_once(":service/").map_or("", |(_, p)| p);
-        let (cluster, service) = path.split_once('/').unwrap_or(("default", path));
-        let capacity = self.capacity(cluster, service).await?;
-        let stage = match () {
-            _ if hook.is_test_stage() => Stage::Test,
-            _ if hook.is_production_stage() => Stage::Production,
-            _ if hook.has_new_tasks() => Stage::ScaledUp,
-            _ => Stage::BeforeScaleUp,
-        };
-        let target_group = capacity.tags.get(tags::GATE_TARGET_GROUP).cloned().or_else(|| capacity.alternate_target_group.clone());
-        self.target(cluster.to_owned(), service.to_owned(), capacity, stage, target_group)
-    }
+/// The service an ECS lifecycle hook is about, and where its evidence is at this stage.
+pub(super) async fn ecs_target(ecs: &impl ServiceCapacity, config: &GateConfig, hook: &EcsHook) -> Result<GateTarget, HandlerError> {
+    let path = hook.service_arn.split_once(":service/").map_or("", |(_, p)| p);
+    let (cluster, service) = path.split_once('/').unwrap_or(("default", path));
+    let capacity = capacity(ecs, cluster, service).await?;
+    let stage = match () {
+        _ if hook.is_test_stage() => Stage::Test,
+        _ if hook.is_production_stage() => Stage::Production,
+        _ if hook.has_new_tasks() => Stage::ScaledUp,
+        _ => Stage::BeforeScaleUp,
+    };
+    let target_group = capacity.tags.get(tags::GATE_TARGET_GROUP).cloned().or_else(|| capacity.alternate_target_group.clone());
+    target(config, cluster.to_owned(), service.to_owned(), capacity, stage, target_group)
+}
 
-    async fn capacity(&self, cluster: &str, service: &str) -> Result<Capacity, HandlerError> {
-        self.ports
-            .ecs
-            .capacity(cluster, service)
-            .await?
-            .ok_or_else(|| HandlerError::Misconfigured(format!("service {cluster}/{service} does not exist")))
-    }
+async fn capacity(ecs: &impl ServiceCapacity, cluster: &str, service: &str) -> Result<Capacity, HandlerError> {
+    ecs.capacity(cluster, service).await?.ok_or_else(|| HandlerError::Misconfigured(format!("service {cluster}/{service} does not exist")))
+}
 
-    fn target(
-        &self,
-        cluster: String,
-        service: String,
-        capacity: Capacity,
-        stage: Stage,
-        target_group: Option<String>,
-    ) -> Result<GateTarget, HandlerError> {
-        let tags = &capacity.tags;
-        let expected_status = match tags.get(tags::GATE_STATUS) {
-            Some(value) => status_codes(value).map_err(|reason| {
-                HandlerError::Misconfigured(format!("service {cluster}/{service}: tag {} is invalid: {reason}", tags::GATE_STATUS))
-            })?,
-            None => self.config.expected_status.clone(),
-        };
-        let base = match stage {
-            Stage::Test => tags.get(tags::GATE_TEST_URL).or(tags.get(tags::GATE_URL)),
-            _ => tags.get(tags::GATE_URL),
-        };
-        let path = tags.get(tags::GATE_PATH).unwrap_or(&self.config.path);
-        let probe_url = base.map(|base| format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')));
-        Ok(GateTarget { cluster, service, stage, target_group, probe_url, expected_status, capacity })
-    }
+fn target(
+    config: &GateConfig,
+    cluster: String,
+    service: String,
+    capacity: Capacity,
+    stage: Stage,
+    target_group: Option<String>,
+) -> Result<GateTarget, HandlerError> {
+    let tags = &capacity.tags;
+    let expected_status = match tags.get(tags::GATE_STATUS) {
+        Some(value) => status_codes(value).map_err(|reason| {
+            HandlerError::Misconfigured(format!("service {cluster}/{service}: tag {} is invalid: {reason}", tags::GATE_STATUS))
+        })?,
+        None => config.expected_status.clone(),
+    };
+    let base = match stage {
+        Stage::Test => tags.get(tags::GATE_TEST_URL).or(tags.get(tags::GATE_URL)),
+        _ => tags.get(tags::GATE_URL),
+    };
+    let path = tags.get(tags::GATE_PATH).unwrap_or(&config.path);
+    let probe_url = base.map(|base| format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')));
+    Ok(GateTarget { cluster, service, stage, target_group, probe_url, expected_status, capacity })
 }
