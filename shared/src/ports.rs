@@ -35,7 +35,7 @@ pub struct LoadBalancer {
 }
 
 /// An ECS service as a rollout sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub arn: String,
     pub name: String,

@@ -6,12 +6,11 @@ use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentController, DeploymentControllerType, KeyValuePair, LoadBalancer, LogConfiguration, LogDriver,
     NetworkMode, PortMapping, Secret, Tag, Volume,
 };
+pub use deckhand::fakes::{FakeClock as TestClock, failover_config, sample_event};
 use serde_json::{Value, json};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const ACCOUNT: &str = "123456789012";
@@ -73,13 +72,6 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
 }
 
-/// A sample event from `events/`.
-pub fn sample_event(name: &str) -> Value {
-    let path = workspace_root().join("events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .expect("sample events are JSON")
-}
-
 /// An ECR push event for `repository:tag` with `digest`.
 pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
     let mut event = sample_event("ecr-push-tagged.json");
@@ -92,27 +84,6 @@ pub fn push_event(repository: &str, tag: Option<&str>, digest: &str) -> Value {
         }
     }
     event
-}
-
-/// Test time for the functions that read a clock (cooldowns, failover windows): starts at
-/// `start`, moves only when the test says.
-#[derive(Clone)]
-pub struct TestClock(Arc<AtomicU64>);
-
-impl TestClock {
-    pub fn at(start: u64) -> Self {
-        Self(Arc::new(AtomicU64::new(start)))
-    }
-
-    /// The clock to hand to a function.
-    pub fn clock(&self) -> deckhand::runtime::Clock {
-        let now = self.0.clone();
-        Box::new(move || now.load(Ordering::SeqCst))
-    }
-
-    pub fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
 }
 
 /// A local AWS with an SNS topic and an SQS queue subscribed to it: what every function test needs.

@@ -3,7 +3,7 @@
 
 use deckhand::config::FailoverConfig;
 use deckhand::wiring::{self, SdkRegionFailover};
-use deckhand_integration_tests::{Aws, Local, TestClock, attribute, sample_event};
+use deckhand_integration_tests::{Aws, Local, TestClock, attribute, failover_config, sample_event};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,21 +41,10 @@ impl World {
     fn function(&self, zone: &str) -> SdkRegionFailover {
         let config = FailoverConfig {
             notify_topic_arn: self.local.topic.clone(),
-            primary_region: "us-east-1".into(),
-            standby_region: "us-west-2".into(),
-            primary_alarm: PRIMARY_ALARM.into(),
-            standby_alarm: STANDBY_ALARM.into(),
-            services: vec![("prod".into(), "web".into())],
             hosted_zone: zone.into(),
-            record_name: NAME.into(),
-            record_type: "A".into(),
-            primary_set_id: "us-east-1".into(),
-            standby_set_id: "us-west-2".into(),
-            dwell: 300,
-            stabilization: 600,
-            auto_failback: false,
             scale_wait: 1,
             dns_wait: 1,
+            ..failover_config()
         };
         wiring::region_failover_at(config, &self.local.sdk, self.clock.clock()).with_poll(Duration::from_millis(10))
     }

@@ -8,18 +8,14 @@ use crate::ports::{
 };
 use crate::tags;
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 
-/// A service as the fake ECS holds it.
+/// A service as the fake ECS holds it: what a rollout sees (it reads as that `Service`), and
+/// its capacity and deployments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FakeService {
-    pub arn: String,
-    pub name: String,
-    pub cluster_arn: String,
-    pub task_definition: String,
-    pub controller: Controller,
-    pub tags: BTreeMap<String, String>,
-    pub load_balancers: Vec<LoadBalancer>,
+    pub service: Service,
     pub desired: i32,
     pub running: i32,
     /// Newest first; the first is PRIMARY.
@@ -32,7 +28,7 @@ impl FakeService {
     /// A service of `cluster` running `task_definition` with 2 tasks, under the ECS controller.
     pub fn new(cluster: &str, name: &str, task_definition: &str) -> Self {
         let cluster_arn = format!("arn:aws:ecs:{}:{ACCOUNT}:cluster/{cluster}", region_of(task_definition));
-        Self {
+        let service = Service {
             arn: format!("arn:aws:ecs:{}:{ACCOUNT}:service/{cluster}/{name}", region_of(task_definition)),
             name: name.to_owned(),
             cluster_arn,
@@ -40,6 +36,9 @@ impl FakeService {
             controller: Controller::Ecs,
             tags: BTreeMap::new(),
             load_balancers: Vec::new(),
+        };
+        Self {
+            service,
             desired: 2,
             running: 2,
             deployments: vec![EcsDeployment {
@@ -74,6 +73,20 @@ impl FakeService {
 
     fn in_cluster(&self, cluster: &str) -> bool {
         self.cluster_arn == cluster || self.cluster_arn.ends_with(&format!(":cluster/{cluster}"))
+    }
+}
+
+impl Deref for FakeService {
+    type Target = Service;
+
+    fn deref(&self) -> &Service {
+        &self.service
+    }
+}
+
+impl DerefMut for FakeService {
+    fn deref_mut(&mut self) -> &mut Service {
+        &mut self.service
     }
 }
 
@@ -163,15 +176,7 @@ impl EcsServices for FakeEcs {
                 .services
                 .iter()
                 .filter(|s| s.in_cluster(cluster) && s.tags.contains_key(tags::TRACK))
-                .map(|s| Service {
-                    arn: s.arn.clone(),
-                    name: s.name.clone(),
-                    cluster_arn: s.cluster_arn.clone(),
-                    task_definition: s.task_definition.clone(),
-                    controller: s.controller,
-                    tags: s.tags.clone(),
-                    load_balancers: s.load_balancers.clone(),
-                })
+                .map(|s| s.service.clone())
                 .collect())
         })
     }

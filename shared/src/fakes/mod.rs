@@ -134,3 +134,54 @@ impl FakeAws {
 fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// A sample event from the workspace's `events/`: what AWS sends, as the tests feed it.
+pub fn sample_event(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// Test time for the functions that read a clock (cooldowns, failover windows): it starts where
+/// the test says and moves only when the test says.
+#[derive(Debug, Clone)]
+pub struct FakeClock(Arc<std::sync::atomic::AtomicU64>);
+
+impl FakeClock {
+    pub fn at(start: u64) -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicU64::new(start)))
+    }
+
+    /// The clock to hand to a function.
+    pub fn clock(&self) -> crate::runtime::Clock {
+        let now = self.0.clone();
+        Box::new(move || now.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The failover pair the tests use: us-east-1 primary, us-west-2 standby, service prod/web,
+/// record api.example.com, dwell 300 s, stabilization 600 s, no waiting.
+pub fn failover_config() -> crate::config::FailoverConfig {
+    crate::config::FailoverConfig {
+        notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
+        primary_region: "us-east-1".into(),
+        standby_region: "us-west-2".into(),
+        primary_alarm: "deckhand-health-us-east-1".into(),
+        standby_alarm: "deckhand-health-us-west-2".into(),
+        services: vec![("prod".into(), "web".into())],
+        hosted_zone: "Z0123456789ABC".into(),
+        record_name: "api.example.com".into(),
+        record_type: "A".into(),
+        primary_set_id: "us-east-1".into(),
+        standby_set_id: "us-west-2".into(),
+        dwell: 300,
+        stabilization: 600,
+        auto_failback: false,
+        scale_wait: 0,
+        dns_wait: 0,
+    }
+}

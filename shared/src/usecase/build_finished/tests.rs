@@ -158,7 +158,7 @@ async fn succeeded_build_deploys_its_exported_image_and_says_where() {
     let revisions = aws.ecs.revisions("web");
     assert_eq!(revisions.len(), 2);
     assert_eq!(revisions[1].0.containers[0].image, format!("{REGISTRY}/shop/web@{DIGEST}"));
-    assert_eq!(aws.ecs.service("prod", "web").task_definition, revisions[1].0.arn);
+    assert_eq!(aws.ecs.service("prod", "web").task_definition.clone(), revisions[1].0.arn);
     let published = aws.sns.published();
     assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["image.deployed", "build.succeeded"]);
     assert!(published[1].text.contains("Deploying:  prod/web (rev 2, ecs-svc/1)"), "{}", published[1].text);
@@ -189,7 +189,7 @@ async fn publish_failure_fails_the_event_and_the_retry_publishes_without_redeplo
 
     assert!(err.to_string().contains("sns:Publish"), "{err}");
     assert_eq!(aws.sns.published().len(), 0);
-    let deployed = aws.ecs.service("prod", "web").task_definition;
+    let deployed = aws.ecs.service("prod", "web").task_definition.clone();
     assert_eq!(deployed, aws.ecs.revisions("web")[1].0.arn, "the deployment stands");
     // Not remembered as handled: Lambda's retry publishes the build message, and deploys nothing twice.
     aws.faults.clear();

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::deployment::{CodeDeployChange, EcsDeploymentChange};
-use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcs, FakeService, FakeSns, Fault};
+use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcs, FakeService, FakeSns, Fault, sample_event};
 use crate::notify::Severity;
 use crate::ports::{DeploymentDetails, DeploymentGroup, EcsDeployment};
 
@@ -72,15 +72,9 @@ const BLUE_GREEN_REVISION: &str = "arn:aws:ecs:us-east-1:123456789012:task-defin
 const BLUE_GREEN_ERROR: &str =
     "ALARM_ACTIVE: One or more alarms have been activated according to the Amazon CloudWatch metrics you selected";
 
-/// A sample event from the workspace's `events/`.
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).expect("sample events are JSON")
-}
-
 /// `ecs-deployment-failed.json`, about the deployment `deployments()` lists as PRIMARY.
 fn ecs_failed() -> Value {
-    let mut event = sample("ecs-deployment-failed.json");
+    let mut event = sample_event("ecs-deployment-failed.json");
     event["detail"]["deploymentId"] = json!("ecs-svc/2");
     event
 }
@@ -146,7 +140,7 @@ async fn cluster_outside_clusters_is_ignored_without_a_call() {
 #[tokio::test]
 async fn codedeploy_failure_names_the_error_of_the_deployment() {
     let aws = fake_aws();
-    deploy_events(&aws, &["prod"]).handle(sample("codedeploy-failure.json")).await.unwrap();
+    deploy_events(&aws, &["prod"]).handle(sample_event("codedeploy-failure.json")).await.unwrap();
     let published = aws.sns.published();
     assert_eq!(published.len(), 1);
     let n = &published[0];

@@ -191,7 +191,7 @@ async fn codedeploy_service_gets_a_blue_green_deployment_of_the_new_revision() {
     assert_eq!(created.task_definition.as_deref(), Some(new.as_str()));
     assert_eq!(created.deployment_config.as_deref(), Some("CodeDeployDefault.ECSCanary10Percent5Minutes"));
     // CodeDeploy, not Deckhand, moves the service once green takes the traffic.
-    assert_eq!((aws.ecs.service("prod", "web").task_definition, aws.faults.count("ecs:UpdateService")), (td, 0));
+    assert_eq!((aws.ecs.service("prod", "web").task_definition.clone(), aws.faults.count("ecs:UpdateService")), (td, 0));
     let published = aws.sns.published();
     assert_eq!(published.len(), 1);
     assert_eq!(
@@ -290,14 +290,14 @@ async fn failed_update_of_one_service_fails_the_event_but_not_the_other_service(
 
     assert!(err.contains("1 of 2 services failed") && err.contains("prod/web:"), "{err}");
     assert!(!err.contains("prod/api"), "{err}");
-    assert_eq!(aws.ecs.service("prod", "web").task_definition, web);
-    assert_eq!(aws.ecs.service("prod", "api").task_definition, aws.ecs.revisions("api")[1].0.arn);
+    assert_eq!(aws.ecs.service("prod", "web").task_definition.clone(), web);
+    assert_eq!(aws.ecs.service("prod", "api").task_definition.clone(), aws.ecs.revisions("api")[1].0.arn);
     let published = aws.sns.published();
     assert_eq!(published.iter().map(|n| n.service.as_deref()).collect::<Vec<_>>(), [Some("api")]);
 
     // Lambda's retry finishes the job: web moves, api is found done and not notified twice.
     handle(&aws, push("v1.4.2")).await.unwrap();
-    assert_eq!(aws.ecs.service("prod", "web").task_definition, aws.ecs.revisions("web").last().unwrap().0.arn);
+    assert_eq!(aws.ecs.service("prod", "web").task_definition.clone(), aws.ecs.revisions("web").last().unwrap().0.arn);
     assert_eq!(aws.sns.published().iter().map(|n| n.service.as_deref()).collect::<Vec<_>>(), [Some("api"), Some("web")]);
 }
 
@@ -313,7 +313,8 @@ async fn services_sharing_a_task_definition_still_share_one_revision_after_a_ret
     handle(&aws, push("v1.4.2")).await.unwrap_err();
     handle(&aws, push("v1.4.2")).await.unwrap();
 
-    let (web, canary) = (aws.ecs.service("prod", "web").task_definition, aws.ecs.service("prod", "web-canary").task_definition);
+    let (web, canary) =
+        (aws.ecs.service("prod", "web").task_definition.clone(), aws.ecs.service("prod", "web-canary").task_definition.clone());
     assert_eq!(web, canary);
     assert_eq!(aws.ecs.revisions("web").len(), 2);
 }

@@ -2,11 +2,9 @@
 //! Route 53's failover records, SNS, and a clock the tests move.
 
 use super::*;
-use crate::fakes::{FakeAws, FakeCloudWatch, FakeDns, FakeEcs, FakeService, FakeSns, Fault};
+use crate::fakes::{FakeAws, FakeClock, FakeCloudWatch, FakeDns, FakeEcs, FakeService, FakeSns, Fault, failover_config, sample_event};
 use crate::ports::Alarm;
 use crate::tags;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 type FakeFailover = RegionFailover<FakeEcs, FakeCloudWatch, FakeDns, FakeSns>;
 
@@ -16,41 +14,13 @@ const STANDBY_ALARM: &str = "deckhand-health-us-west-2";
 /// The calls that change something.
 const WRITES: [&str; 4] = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "route53:ChangeResourceRecordSets"];
 
-fn config() -> FailoverConfig {
-    FailoverConfig {
-        notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
-        primary_region: "us-east-1".into(),
-        standby_region: "us-west-2".into(),
-        primary_alarm: PRIMARY_ALARM.into(),
-        standby_alarm: STANDBY_ALARM.into(),
-        services: vec![("prod".into(), "web".into())],
-        hosted_zone: "Z0123456789ABC".into(),
-        record_name: "api.example.com".into(),
-        record_type: "A".into(),
-        primary_set_id: "us-east-1".into(),
-        standby_set_id: "us-west-2".into(),
-        dwell: 300,
-        stabilization: 600,
-        auto_failback: false,
-        // Seconds: the fakes answer at once, so nothing waits.
-        scale_wait: 0,
-        dns_wait: 0,
-    }
-}
-
-/// A sample event from the workspace's `events/`.
-fn event(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
-}
-
 /// Primary `prod/web` with 6 tasks in us-east-1, standby `prod/web` with 2 (scale-min 2) in
 /// us-west-2, DNS on the primary, the clock at `NOW`.
 struct World {
     aws: FakeAws,
     west: FakeEcs,
     west_alarms: FakeCloudWatch,
-    clock: Arc<AtomicU64>,
+    clock: FakeClock,
 }
 
 impl World {
@@ -61,7 +31,7 @@ impl World {
         let image = [("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v7")];
         aws.ecs.add_service(FakeService::new("prod", "web", &aws.ecs.add_task_definition("web", &image)).tasks(6, 6));
         west.add_service(FakeService::new("prod", "web", &west.add_task_definition("web", &image)).tag(tags::SCALE_MIN, "2"));
-        let world = Self { aws, west, west_alarms, clock: Arc::new(AtomicU64::new(NOW)) };
+        let world = Self { aws, west, west_alarms, clock: FakeClock::at(NOW) };
         world.health(Side::Primary, primary_ok);
         world.health(Side::Standby, standby_ok);
         world
@@ -81,23 +51,22 @@ impl World {
             metric_name: None,
             dimensions: Default::default(),
             latest_datapoint: None,
-            since: Some(self.clock.load(Ordering::SeqCst)),
+            since: Some((self.clock.clock())()),
         });
     }
 
     fn advance(&self, seconds: u64) {
-        self.clock.fetch_add(seconds, Ordering::SeqCst);
+        self.clock.advance(seconds);
     }
 
     fn function(&self) -> FakeFailover {
-        let clock = self.clock.clone();
         RegionFailover::new(
-            config(),
+            failover_config(),
             RegionPorts { ecs: self.aws.ecs.clone(), alarms: self.aws.cloudwatch.clone() },
             RegionPorts { ecs: self.west.clone(), alarms: self.west_alarms.clone() },
             self.aws.dns.clone(),
             self.aws.sns.clone(),
-            Box::new(move || clock.load(Ordering::SeqCst)),
+            self.clock.clock(),
         )
         .with_poll(Duration::from_millis(1))
     }
@@ -139,7 +108,7 @@ fn named(steps: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
 #[tokio::test]
 async fn primary_alarm_with_healthy_standby_fails_over_fully() {
     let world = World::new(false, true);
-    let outcome = world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 
     let expected = [("scale", "done"), ("move_dns", "done"), ("freeze", "done"), ("record_flip", "done")];
     assert_eq!(steps(&outcome), named(&expected));
@@ -158,10 +127,10 @@ async fn primary_alarm_with_healthy_standby_fails_over_fully() {
 #[tokio::test]
 async fn the_same_alarm_again_changes_nothing_more() {
     let world = World::new(false, true);
-    world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
     let (writes, standby) = (world.writes(), world.standby());
     world.advance(30);
-    let again = world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    let again = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 
     assert!(steps(&again).is_empty(), "{again:?}");
     assert_eq!(world.writes(), writes, "{:?}", world.aws.faults.calls());
@@ -173,7 +142,7 @@ async fn the_same_alarm_again_changes_nothing_more() {
 #[tokio::test]
 async fn both_regions_unhealthy_alerts_and_moves_nothing() {
     let world = World::new(false, false);
-    let outcome = world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 
     assert!(steps(&outcome).is_empty());
     assert_eq!(outcome.details.as_ref().unwrap()["plan"]["plan"], "alert");
@@ -186,7 +155,7 @@ async fn both_regions_unhealthy_alerts_and_moves_nothing() {
 #[tokio::test]
 async fn dry_run_plans_the_move_and_changes_nothing() {
     let world = World::new(true, true);
-    let outcome = world.handle(event("failover-dry-run.json")).await.unwrap();
+    let outcome = world.handle(sample_event("failover-dry-run.json")).await.unwrap();
 
     let details = outcome.details.as_ref().unwrap();
     assert_eq!((details["dry_run"].clone(), details["plan"]["plan"].clone()), (json!(true), json!("move")), "{details}");
@@ -200,7 +169,7 @@ async fn dry_run_plans_the_move_and_changes_nothing() {
 #[tokio::test]
 async fn status_reports_both_regions_and_changes_nothing() {
     let world = World::new(false, true);
-    let outcome = world.handle(event("failover-status.json")).await.unwrap();
+    let outcome = world.handle(sample_event("failover-status.json")).await.unwrap();
 
     let observed = &outcome.details.as_ref().unwrap()["observed"];
     assert_eq!((observed["primary"]["alarm_state"].clone(), observed["standby"]["alarm_state"].clone()), (json!("ALARM"), json!("OK")));
@@ -214,11 +183,11 @@ async fn status_reports_both_regions_and_changes_nothing() {
 #[tokio::test]
 async fn failback_within_the_stabilization_window_holds() {
     let world = World::new(false, true);
-    world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
     world.advance(400);
     world.health(Side::Primary, true);
     world.advance(300);
-    let held = world.handle(event("failover-failback.json")).await.unwrap();
+    let held = world.handle(sample_event("failover-failback.json")).await.unwrap();
 
     let plan = &held.details.as_ref().unwrap()["plan"];
     assert!(plan["reason"].as_str().is_some_and(|r| r.contains("stabilization")), "{plan}");
@@ -227,7 +196,7 @@ async fn failback_within_the_stabilization_window_holds() {
     assert!(world.primary().tags.contains_key(tags::FREEZE), "still frozen");
 
     world.advance(301);
-    let moved = world.handle(event("failover-failback.json")).await.unwrap();
+    let moved = world.handle(sample_event("failover-failback.json")).await.unwrap();
     assert_eq!(steps(&moved), named(&[("move_dns", "done"), ("unfreeze", "done"), ("record_flip", "done")]));
     assert_eq!(world.aws.dns.changes(), [Side::Standby, Side::Primary], "past the window, failback moves");
     assert!(!world.primary().tags.contains_key(tags::FREEZE));
@@ -248,7 +217,7 @@ async fn unknown_operator_action_is_an_error() {
 async fn failed_dns_change_is_reported_and_the_rest_of_the_failover_still_happens() {
     let world = World::new(false, true);
     world.aws.faults.fail_always("route53:ChangeResourceRecordSets", Fault::Error);
-    let outcome = world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 
     // Today: the invocation succeeds, the DNS step says `failed` and leaves DNS to the Route 53
     // health checks, and every other step (including the flip's record) is carried out.
@@ -267,7 +236,7 @@ async fn failed_dns_change_is_reported_and_the_rest_of_the_failover_still_happen
     // so that the next run completes the move.
     world.aws.faults.clear();
     world.advance(60);
-    let retry = world.handle(event("failover-primary-alarm.json")).await.unwrap();
+    let retry = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
     let plan = &retry.details.as_ref().unwrap()["plan"];
     assert!(plan["reason"].as_str().is_some_and(|r| r.contains("dwell")), "{plan}");
     assert!(world.aws.dns.changes().is_empty());

@@ -2,20 +2,12 @@
 
 use super::*;
 use crate::config::DEFAULT_SCALING_ALARM_PREFIX;
-use crate::fakes::{FakeAws, FakeCloudWatch, FakeCodeDeploy, FakeEcs, FakeService, FakeSns, Fault};
+use crate::fakes::{FakeAws, FakeClock, FakeCloudWatch, FakeCodeDeploy, FakeEcs, FakeService, FakeSns, Fault, sample_event};
 use crate::ports::EcsDeployment;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
 const LOW: &str = "deckhand-scale-prod-web-cpu-low";
 const T0: u64 = 1_795_000_000;
-
-/// A sample event from the workspace's `events/`.
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).expect("sample events are JSON")
-}
 
 /// A CPU alarm on prod/web in ALARM, as DescribeAlarms returns it.
 fn cpu_alarm(name: &str, comparison: &str, threshold: f64, latest: f64) -> Alarm {
@@ -43,7 +35,7 @@ fn low() -> Alarm {
 
 struct World {
     aws: FakeAws,
-    clock: Arc<AtomicU64>,
+    clock: FakeClock,
     scaler: Scaler<FakeCloudWatch, FakeEcs, FakeCodeDeploy, FakeSns>,
 }
 
@@ -58,15 +50,14 @@ impl World {
         let td = aws.ecs.add_task_definition("web", &[("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:v1")]);
         aws.ecs.add_service(service(FakeService::new("prod", "web", &td).tag(tags::SCALE, "true")));
         aws.cloudwatch.put_alarm(alarm);
-        let clock = Arc::new(AtomicU64::new(T0));
-        let now = Arc::clone(&clock);
+        let clock = FakeClock::at(T0);
         let config = ScalerConfig {
             notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
             alarm_prefix: DEFAULT_SCALING_ALARM_PREFIX.into(),
             clusters: clusters.iter().map(|c| c.to_string()).collect(),
         };
         let (cloudwatch, ecs, codedeploy, sns) = (aws.cloudwatch.clone(), aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone());
-        let scaler = Scaler::new(config, cloudwatch, ecs, codedeploy, sns, Box::new(move || now.load(Ordering::SeqCst)));
+        let scaler = Scaler::new(config, cloudwatch, ecs, codedeploy, sns, clock.clock());
         Self { aws, clock, scaler }
     }
 
@@ -76,13 +67,13 @@ impl World {
 
     /// The result for the one service the event concerned.
     async fn handle_one(&self, event: &str) -> ResourceResult {
-        let outcome = self.handle(sample(event)).await.expect("handled");
+        let outcome = self.handle(sample_event(event)).await.expect("handled");
         assert_eq!(outcome.resources.len(), 1, "{outcome:?}");
         outcome.resources[0].result.clone()
     }
 
     fn advance(&self, seconds: u64) {
-        self.clock.fetch_add(seconds, Ordering::SeqCst);
+        self.clock.advance(seconds);
     }
 
     fn web(&self) -> FakeService {
@@ -105,7 +96,7 @@ fn is_held(result: &ResourceResult, decision: Decision) -> bool {
 #[tokio::test]
 async fn alarm_without_the_prefix_is_ignored_without_a_call() {
     let w = World::new(high(), |s| s);
-    let mut event = sample("cloudwatch-alarm-scale-out.json");
+    let mut event = sample_event("cloudwatch-alarm-scale-out.json");
     event["detail"]["alarmName"] = json!("prod-web-cpu-high");
     let outcome = w.handle(event).await.unwrap();
     assert!(outcome.ignored.as_deref().unwrap_or_default().contains("not a scaling alarm"), "{outcome:?}");
@@ -115,7 +106,7 @@ async fn alarm_without_the_prefix_is_ignored_without_a_call() {
 #[tokio::test]
 async fn ok_state_is_ignored_without_a_call() {
     let w = World::new(high(), |s| s);
-    let outcome = w.handle(sample("cloudwatch-alarm-ok.json")).await.unwrap();
+    let outcome = w.handle(sample_event("cloudwatch-alarm-ok.json")).await.unwrap();
     assert!(outcome.ignored.as_deref().unwrap_or_default().contains("only ALARM scales"), "{outcome:?}");
     assert_eq!((w.aws.faults.calls(), w.web().desired, w.published()), (vec![], 2, vec![]));
 }
@@ -208,7 +199,7 @@ async fn scale_in_waits_until_the_deployment_in_flight_ends() {
 async fn failed_update_service_fails_the_invocation() {
     let w = World::new(high(), |s| s);
     w.aws.faults.fail_nth("ecs:UpdateService", 1, Fault::Error);
-    let err = w.handle(sample("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    let err = w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
     assert!(matches!(&err, HandlerError::Incomplete { failed: 1, total: 1, .. }), "{err}");
     assert!(err.to_string().contains("InternalFailure"), "{err}");
     assert_eq!((w.web().desired, w.published()), (2, vec![]));
