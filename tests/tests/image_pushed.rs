@@ -216,3 +216,21 @@ async fn malformed_events_are_errors_that_change_nothing() {
     assert_eq!(w.local.aws.service("prod", "web").await.task_definition.as_deref(), Some(td.as_str()));
     assert!(w.local.messages().await.is_empty());
 }
+
+/// The ECS adapter carries the service's own deployment settings (read when it listed the
+/// services) into UpdateService; only the circuit breaker is Deckhand's.
+#[tokio::test]
+async fn a_rolling_update_keeps_the_services_own_deployment_settings() {
+    let w = world(&["prod"]).await;
+    let old = w.local.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.local.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+    let own = aws_sdk_ecs::types::DeploymentConfiguration::builder().maximum_percent(150).minimum_healthy_percent(50).build();
+    w.local.aws.ecs.update_service().cluster("prod").service("web").deployment_configuration(own).send().await.unwrap();
+
+    w.function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
+
+    let configuration = w.local.aws.service("prod", "web").await.deployment_configuration.unwrap();
+    assert_eq!((configuration.maximum_percent, configuration.minimum_healthy_percent), (Some(150), Some(50)));
+    let breaker = configuration.deployment_circuit_breaker.unwrap();
+    assert!(breaker.enable && breaker.rollback, "circuit breaker with rollback");
+}
