@@ -7,6 +7,7 @@
 mod cloud;
 mod codedeploy;
 mod ecs;
+pub mod matrix;
 
 pub use cloud::{FakeCloudWatch, FakeDns, FakeElb, FakeProber, FakeSns};
 pub use codedeploy::{FakeCodeDeploy, FakeDeployment};
