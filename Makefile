@@ -17,8 +17,9 @@ demo: $(VENV)/.installed
 	cargo build --locked -p image-pushed
 	$(VENV)/bin/python scripts/demo.py
 
-## test: lint, template check, unit tests and integration tests against moto server
+## test: lint, template check, the fault matrices' sizes, unit tests and integration tests against moto server
 test: $(VENV)/.installed lint template
+	@set -o pipefail; cargo test --locked -q -p deckhand --lib --features fakes fault_matrix -- --nocapture --test-threads=1 | grep -o 'fault matrix .*'
 	cargo test --locked --workspace
 
 lint:

@@ -75,6 +75,17 @@ pub struct TaskDefinition {
     pub arn: String,
     pub revision: i32,
     pub containers: Vec<Container>,
+    /// The revision Deckhand copied this one from (its tag `deckhand:revised-from`); `None` when
+    /// Deckhand did not register it.
+    pub revised_from: Option<String>,
+}
+
+impl TaskDefinition {
+    /// `arn:…:task-definition/web:8` → `web`.
+    pub fn family(&self) -> &str {
+        let name = self.arn.rsplit_once("task-definition/").map_or(self.arn.as_str(), |(_, name)| name);
+        name.rsplit_once(':').map_or(name, |(family, _)| family)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +118,10 @@ pub trait ServiceDeployments {
 
 pub trait TaskDefinitions {
     fn describe(&self, arn: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
+    /// The family's newest ACTIVE revision.
+    fn latest_revision(&self, family: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
     /// Registers a copy of `source` (every field RegisterTaskDefinition accepts) with the images
-    /// updated; `pushed_tag` is recorded as a docker label.
+    /// updated; `pushed_tag` is recorded as a docker label, `source` as `deckhand:revised-from`.
     fn register_revision(
         &self,
         source: &TaskDefinition,
@@ -157,9 +170,20 @@ pub struct DeploymentGroup {
     pub test_listeners: Vec<String>,
 }
 
+/// How CodeDeploy took a hook's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    /// CodeDeploy acts on this status.
+    Accepted,
+    /// The hook execution already had a status (`LifecycleEventAlreadyCompletedException`): an
+    /// earlier attempt reported it and its answer, or what followed it, was lost. CodeDeploy keeps
+    /// and acts on that first status, which may differ from this one.
+    AlreadyCompleted,
+}
+
 /// Answers a CodeDeploy lifecycle hook.
 pub trait HookReporter {
-    fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> impl Future<Output = AwsResult<()>> + Send;
+    fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> impl Future<Output = AwsResult<Reported>> + Send;
 }
 
 /// One target of a target group and its health.

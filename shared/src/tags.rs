@@ -21,13 +21,27 @@ pub const GATE_STATUS: &str = "deckhand:gate-status";
 pub const FREEZE: &str = "deckhand:freeze";
 /// Written by region failover on each region's services: the last flip (`standby:EPOCH`).
 pub const LAST_FLIP: &str = "deckhand:last-flip";
+/// Written by region failover on the standby's services while the primary serves: the primary's
+/// desired count of the same service, so that a failover while the primary cannot be read still
+/// pre-scales the standby to it.
+pub const PRIMARY_DESIRED: &str = "deckhand:primary-desired";
+/// How a `deckhand:freeze` value written by region failover begins (`failover to us-west-2 at …`):
+/// failback lifts only such freezes; one with any other value was set by a person and stays.
+pub const FAILOVER_FREEZE_PREFIX: &str = "failover to ";
 /// Opts a service in to scaling (any value); the bound and cooldown tags only configure it.
 pub const SCALE: &str = "deckhand:scale";
 pub const SCALE_MIN: &str = "deckhand:scale-min";
 pub const SCALE_MAX: &str = "deckhand:scale-max";
 pub const SCALE_OUT_COOLDOWN: &str = "deckhand:scale-out-cooldown";
 pub const SCALE_IN_COOLDOWN: &str = "deckhand:scale-in-cooldown";
-/// Written by the scaler: the last action and its time (`out:EPOCH`), the cooldown's memory.
+/// Written by a rollout on each task-definition revision it registers: the revision it copied.
+/// A retry finds the revision an earlier attempt registered by it, instead of registering another.
+pub const REVISED_FROM: &str = "deckhand:revised-from";
+/// Written by a rollout on the service once its deployment notice is published: the digest.
+/// A retry that finds the service at a digest it has not announced sends the notice it owes.
+pub const ANNOUNCED: &str = "deckhand:announced";
+/// Written by the scaler: an intended step (`out:EPOCH:FROM:TO`, before UpdateService) or a step
+/// done and announced (`out:EPOCH`); the cooldown's memory.
 pub const LAST_SCALE: &str = "deckhand:last-scale";
 
 /// A tag value recording what Deckhand did and when, `WHAT:EPOCH` (`out:1795000000`,

@@ -4,7 +4,7 @@ use aws_sdk_ecs::types::TaskDefinition;
 use deckhand::config::ImagePushedConfig;
 use deckhand::outcome::ResourceResult;
 use deckhand::wiring::{self, SdkImagePushed};
-use deckhand_integration_tests::{DIGEST, Local, REGISTRY, push_event, sample_event};
+use deckhand_integration_tests::{ACCOUNT, DIGEST, Local, REGION, REGISTRY, attribute, push_event, sample_event};
 use serde_json::{Value, json};
 
 struct World {
@@ -233,4 +233,38 @@ async fn a_rolling_update_keeps_the_services_own_deployment_settings() {
     assert_eq!((configuration.maximum_percent, configuration.minimum_healthy_percent), (Some(150), Some(50)));
     let breaker = configuration.deployment_circuit_breaker.unwrap();
     assert!(breaker.enable && breaker.rollback, "circuit breaker with rollback");
+}
+
+/// Issue 11 against the local AWS: the topic does not exist yet when the push deploys, so
+/// Publish fails after the deployment. The invocation fails; the redelivery (once the topic is
+/// there) sends the notice it owes, and registers and deploys nothing again.
+#[tokio::test]
+async fn a_notice_that_failed_after_the_deployment_is_sent_by_the_retry() {
+    let local = Local::start().await;
+    local.aws.create_cluster("prod").await;
+    let old = local.aws.register_web_task_definition("web", "v1.4.1").await;
+    local.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+    let late_topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:late");
+    let function = wiring::image_pushed(ImagePushedConfig { clusters: vec!["prod".into()], notify_topic_arn: late_topic }, &local.sdk);
+
+    let err = function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap_err().to_string();
+
+    assert!(err.contains("sns:Publish"), "{err}");
+    let deployed = local.aws.service("prod", "web").await.task_definition.unwrap();
+    assert_ne!(deployed, old, "the deployment stands");
+    assert!(!local.aws.service_tags("prod", "web").await.contains_key("deckhand:announced"));
+
+    let (_, queue) = local.aws.topic_with_queue("late").await;
+    function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
+
+    let messages = local.aws.drain(&queue).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attribute(&messages[0], "event"), "image.deployed");
+    assert_eq!(local.aws.service_tags("prod", "web").await.get("deckhand:announced").map(String::as_str), Some(DIGEST));
+    assert_eq!(local.aws.revisions("web").await.len(), 2, "no second revision");
+    assert_eq!(local.aws.service("prod", "web").await.task_definition.unwrap(), deployed);
+    // What lets a retry find the revision it registered: the tag naming its source.
+    let described = local.aws.ecs.describe_task_definition().task_definition("web").include(aws_sdk_ecs::types::TaskDefinitionField::Tags);
+    let tags = described.send().await.unwrap().tags.unwrap_or_default();
+    assert!(tags.iter().any(|t| t.key() == Some("deckhand:revised-from") && t.value() == Some(old.as_str())), "{tags:?}");
 }

@@ -228,6 +228,35 @@ async fn codedeploy_states_name_the_service_and_revision() {
 }
 
 #[tokio::test]
+async fn failure_alerts_go_out_when_their_details_cannot_be_read() {
+    let w = world().await;
+    let events = w.deploy_events(&[]);
+
+    // A service of a cluster deleted since: DescribeServices answers ClusterNotFoundException.
+    let mut ecs = sample_event("ecs-deployment-failed.json");
+    ecs["resources"] = json!(["arn:aws:ecs:us-east-1:123456789012:service/gone/web"]);
+    let outcome = events.handle(ecs).await.expect("the alert is published: the invocation succeeds");
+    assert!(outcome.notification.is_some(), "{outcome:?}");
+    let messages = w.checked_messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["Subject"], "Deployment FAILED, rolling back: gone/web");
+    assert_eq!((attribute(&messages[0], "severity"), attribute(&messages[0], "event")), ("critical", "deployment.rolled_back"));
+    let text = document(&messages[0])["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("Not read:   revisions: AWS ecs:DescribeServices failed:") && text.contains("ClusterNotFound"), "{text}");
+    assert!(text.contains("tasks failed to start"), "what the event carries: {text}");
+
+    // A blue/green deployment whose application and group were deleted.
+    events.handle(sample_event("codedeploy-failure.json")).await.expect("the alert is published");
+    let messages = w.checked_messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["Subject"], "Blue/green deployment FAILED: shop/web-bg");
+    assert_eq!(attribute(&messages[0], "severity"), "critical");
+    let text = document(&messages[0])["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("Not read:   service (from the deployment group): AWS codedeploy:GetDeploymentGroup failed:"), "{text}");
+    assert!(text.contains("Not read:   revision and error: AWS codedeploy:GetDeployment failed:"), "{text}");
+}
+
+#[tokio::test]
 async fn malformed_notification_events_are_errors_naming_the_field() {
     let w = world().await;
     let mut build = sample_event("codebuild-failed.json");

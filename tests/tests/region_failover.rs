@@ -1,6 +1,7 @@
 //! `region-failover` against one moto server acting as both regions (us-east-1 primary,
 //! us-west-2 standby): health alarms in CloudWatch, services in ECS, failover records in Route 53.
 
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType};
 use deckhand::config::FailoverConfig;
 use deckhand::wiring::{self, SdkRegionFailover};
 use deckhand_integration_tests::{Aws, Local, TestClock, attribute, failover_config, sample_event};
@@ -38,10 +39,10 @@ impl World {
         self.west.cpu_alarm(STANDBY_ALARM, ("prod", "web"), false, 1.0, state(standby_ok), 4.0).await;
     }
 
-    fn function(&self, zone: &str) -> SdkRegionFailover {
+    fn function(&self) -> SdkRegionFailover {
         let config = FailoverConfig {
             notify_topic_arn: self.local.topic.clone(),
-            hosted_zone: zone.into(),
+            hosted_zone: self.zone.clone(),
             scale_wait: 1,
             dns_wait: 1,
             ..failover_config()
@@ -50,7 +51,7 @@ impl World {
     }
 
     async fn handle(&self, event: Value) -> Value {
-        serde_json::to_value(self.function(&self.zone).handle(event).await.unwrap()).unwrap()
+        serde_json::to_value(self.function().handle(event).await.unwrap()).unwrap()
     }
 
     async fn serving(&self) -> (String, String) {
@@ -122,7 +123,9 @@ async fn a_manual_failback_waits_for_stability_then_restores_the_primary_and_lif
     assert!(early["details"]["plan"]["reason"].as_str().unwrap().contains("stabilization"), "{early}");
     assert_eq!(w.serving().await.0, "us-west-2");
 
-    w.clock.advance(601);
+    // Past the 600 s window, with a margin: moto stamps the alarm's OK by its own clock, which ran
+    // on (the failover's bounded waits) while the test clock stood still.
+    w.clock.advance(660);
     let outcome = w.handle(sample_event("failover-failback.json")).await;
 
     assert_eq!(outcome["details"]["plan"]["to"], "primary", "{outcome}");
@@ -153,20 +156,56 @@ async fn a_dry_run_returns_the_plan_and_changes_nothing() {
     );
 }
 
+/// The standby's failover record as the world creates it: deleted to inject a DNS change that
+/// cannot be made, put back to clear the fault.
+async fn standby_record(w: &World, action: ChangeAction) {
+    let set = ResourceRecordSet::builder()
+        .name(NAME)
+        .r#type(RrType::A)
+        .set_identifier("us-west-2")
+        .failover(ResourceRecordSetFailover::Secondary)
+        .ttl(60)
+        .resource_records(ResourceRecord::builder().value("198.51.100.20").build().unwrap())
+        .build()
+        .unwrap();
+    let change = Change::builder().action(action).resource_record_set(set).build().unwrap();
+    let route53 = aws_sdk_route53::Client::new(&w.local.sdk);
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&w.zone)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
-async fn without_the_route53_control_plane_it_still_scales_freezes_and_says_dns_is_left_to_health_checks() {
+async fn a_dns_change_that_cannot_be_made_fails_the_invocation_records_no_flip_and_a_retry_finishes() {
     let w = world().await;
     w.health(false, true).await;
+    standby_record(&w, ChangeAction::Delete).await;
 
-    let outcome =
-        serde_json::to_value(w.function("ZNOSUCHZONE").handle(sample_event("failover-primary-alarm.json")).await.unwrap()).unwrap();
+    let err = w.function().handle(sample_event("failover-primary-alarm.json")).await.unwrap_err().to_string();
 
-    let statuses = step_statuses(&outcome);
-    assert!(statuses.contains(&("move_dns".to_owned(), "failed".to_owned())), "{outcome}");
-    assert!(outcome.to_string().contains("DNS is left to the Route 53 health checks"));
-    assert_eq!(w.west.desired_count("prod", "web").await, 6);
-    assert!(w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"));
-    assert_eq!(w.local.messages().await.len(), 1);
+    assert!(err.contains("set identifier us-west-2"), "{err}");
+    assert_eq!(w.west.desired_count("prod", "web").await, 6, "pre-scaled, then stopped at DNS");
+    let (primary, standby) = (w.local.aws.service_tags("prod", "web").await, w.west.service_tags("prod", "web").await);
+    assert!(!primary.contains_key("deckhand:last-flip") && !standby.contains_key("deckhand:last-flip"), "{primary:?} {standby:?}");
+    assert!(!primary.contains_key("deckhand:freeze"), "the plan stopped before the freeze");
+    let messages = w.local.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("failover.incomplete", "critical"));
+    assert!(messages[0]["Message"].as_str().unwrap().contains("move_dns failed"));
+
+    standby_record(&w, ChangeAction::Upsert).await;
+    let retry = w.handle(sample_event("failover-primary-alarm.json")).await;
+
+    let done = |step: &str| (step.to_owned(), "done".to_owned());
+    assert_eq!(step_statuses(&retry), [done("move_dns"), done("freeze"), done("record_flip")], "{retry}");
+    assert_eq!(w.serving().await.0, "us-west-2");
+    assert!(w.west.service_tags("prod", "web").await.contains_key("deckhand:last-flip"));
+    let messages = w.local.messages().await;
+    assert_eq!(messages.iter().map(|m| attribute(m, "event")).collect::<Vec<_>>(), ["failover.failed_over"]);
 }
 
 #[tokio::test]
@@ -176,7 +215,7 @@ async fn alarms_of_others_and_bad_requests_change_nothing() {
     other["detail"]["alarmName"] = "billing".into();
     let outcome = w.handle(other).await;
     assert!(outcome["ignored"].as_str().unwrap().contains("not a health alarm"));
-    let err = w.function(&w.zone).handle(serde_json::json!({"action": "explode"})).await.unwrap_err().to_string();
+    let err = w.function().handle(serde_json::json!({"action": "explode"})).await.unwrap_err().to_string();
     assert!(err.contains("`action`") && err.contains("explode"), "{err}");
     assert_eq!(w.serving().await.0, "us-east-1");
 }

@@ -1,11 +1,17 @@
 //! `scaler` against moto server: alarms in CloudWatch, the service's desired count in ECS, the
 //! notification in SQS. Time is a test clock, so cooldowns can be crossed without sleeping.
 
+use aws_sdk_ecs::config::interceptors::{BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef};
+use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
+use deckhand::adapters::aws::{cloudwatch::SdkCloudWatch, codedeploy::SdkCodeDeploy, ecs::SdkEcs, sns::SdkSns};
 use deckhand::config::ScalerConfig;
 use deckhand::outcome::ResourceResult;
+use deckhand::usecase::scaler::Scaler;
 use deckhand::usecase::scaler::plan::Decision;
 use deckhand::wiring::{self, SdkScaler};
 use deckhand_integration_tests::{Local, TestClock, attribute, sample_event};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
 const LOW: &str = "deckhand-scale-prod-web-cpu-low";
@@ -33,9 +39,32 @@ async fn world(tags: &[(&str, &str)]) -> World {
 }
 
 impl World {
+    fn config(&self) -> ScalerConfig {
+        ScalerConfig { notify_topic_arn: self.local.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] }
+    }
+
     fn scaler(&self) -> SdkScaler {
-        let config = ScalerConfig { notify_topic_arn: self.local.topic.clone(), alarm_prefix: "deckhand-scale-".into(), clusters: vec![] };
-        wiring::scaler_at(config, &self.local.sdk, self.clock.clock())
+        wiring::scaler_at(self.config(), &self.local.sdk, self.clock.clock())
+    }
+
+    /// The scaler whose ECS calls pass through `outage`.
+    fn scaler_behind(&self, outage: &UpdateServiceOutage) -> SdkScaler {
+        let sdk = &self.local.sdk;
+        let ecs = aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(sdk).interceptor(outage.clone()).build());
+        let alarms = SdkCloudWatch::new(aws_sdk_cloudwatch::Client::new(sdk));
+        let notifier = SdkSns::new(aws_sdk_sns::Client::new(sdk), self.local.topic.clone());
+        Scaler::new(
+            self.config(),
+            alarms,
+            SdkEcs::new(ecs),
+            SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
+            notifier,
+            self.clock.clock(),
+        )
+    }
+
+    async fn last_scale(&self) -> Option<String> {
+        self.local.aws.service_tags("prod", "web").await.get("deckhand:last-scale").cloned()
     }
 
     fn advance(&self, seconds: u64) {
@@ -184,4 +213,84 @@ async fn what_is_not_ours_is_left_alone() {
 
     assert_eq!(w.local.aws.desired_count("prod", "web").await, 2);
     assert!(w.events().await.is_empty());
+}
+
+/// ECS `UpdateService` out of order, between the scaler and the local AWS: while armed, the call
+/// fails before it is sent, or (`answer_lost`) after the local AWS applied it, as a timeout would.
+#[derive(Debug, Clone, Default)]
+struct UpdateServiceOutage {
+    armed: Arc<AtomicBool>,
+    answer_lost: bool,
+    /// An UpdateService is on the wire: its answer is the next one deserialized.
+    sent: Arc<AtomicBool>,
+}
+
+impl UpdateServiceOutage {
+    fn armed(answer_lost: bool) -> Self {
+        Self { armed: Arc::new(AtomicBool::new(true)), answer_lost, sent: Arc::default() }
+    }
+
+    fn end(&self) {
+        self.armed.store(false, Ordering::SeqCst);
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Intercept for UpdateServiceOutage {
+    fn name(&self) -> &'static str {
+        "UpdateServiceOutage"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let update = context.request().headers().get("x-amz-target").is_some_and(|target| target.ends_with(".UpdateService"));
+        if update && self.armed.load(Ordering::SeqCst) && !self.answer_lost {
+            return Err("InternalFailure: UpdateService is out of order (injected by the test)".into());
+        }
+        self.sent.store(update, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        _: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.sent.swap(false, Ordering::SeqCst) && self.armed.load(Ordering::SeqCst) {
+            return Err("dispatch failure: timeout: the answer to UpdateService was lost (injected by the test)".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_scale_out_whose_update_service_failed_is_finished_by_the_retry_in_one_step() {
+    for answer_lost in [false, true] {
+        let w = world(&[("deckhand:scale", "on")]).await;
+        w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
+        let outage = UpdateServiceOutage::armed(answer_lost);
+        let scaler = w.scaler_behind(&outage);
+
+        let err = scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+        assert!(err.to_string().contains("ecs:UpdateService"), "{err}");
+        let applied = if answer_lost { 3 } else { 2 };
+        assert_eq!((w.local.aws.desired_count("prod", "web").await, w.last_scale().await), (applied, Some(format!("out:{T0}:2:3"))));
+        assert!(w.events().await.is_empty());
+
+        // Lambda's retry, within 60 s of the intent: a step that never happened holds no
+        // cooldown; one whose answer was lost is announced, not taken again.
+        outage.end();
+        w.advance(50);
+        let retry = scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+        assert!(matches!(retry.resources[0].result, ResourceResult::Scaled { from: 2, to: 3, .. }), "{retry:?}");
+        let done_at = if answer_lost { T0 } else { T0 + 50 };
+        assert_eq!((w.local.aws.desired_count("prod", "web").await, w.last_scale().await), (3, Some(format!("out:{done_at}"))));
+        assert_eq!(w.events().await, ["scaling.out"], "answer lost: {answer_lost}");
+    }
 }

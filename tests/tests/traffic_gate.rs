@@ -1,7 +1,8 @@
 //! `traffic-gate` with a real HTTP server on 127.0.0.1 as the new revision, alarms and target
 //! health from moto server. moto does not implement CodeDeploy's
 //! PutLifecycleEventHookExecutionStatus, so that one call goes to an `aws-smithy-mocks` client
-//! whose rule asserts the deployment id, hook execution id and status sent.
+//! whose rule asserts the deployment id, hook execution id and status sent, or answers as
+//! CodeDeploy answers a hook execution that already has its status.
 
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
@@ -58,6 +59,21 @@ fn report_rule(deployment_id: &str, status: LifecycleEventStatus) -> Rule {
         .then_output(|| PutLifecycleEventHookExecutionStatusOutput::builder().lifecycle_event_hook_execution_id(EXECUTION).build())
 }
 
+/// CodeDeploy's answer to a report for a hook execution that already has a status (an earlier
+/// attempt's report arrived, its answer was lost), as the API reference gives the error: HTTP 400,
+/// error type `LifecycleEventAlreadyCompletedException`.
+fn already_completed_rule(deployment_id: &str) -> Rule {
+    let deployment_id = deployment_id.to_owned();
+    let body = r#"{"__type":"LifecycleEventAlreadyCompletedException","message":"The lifecycle event has already completed."}"#;
+    mock!(aws_sdk_codedeploy::Client::put_lifecycle_event_hook_execution_status)
+        .match_requests(move |req| {
+            req.deployment_id() == Some(deployment_id.as_str()) && req.lifecycle_event_hook_execution_id() == Some(EXECUTION)
+        })
+        .sequence()
+        .http_status(400, Some(body.to_owned()))
+        .build()
+}
+
 /// The gate against the local AWS, reporting through `rule`'s mocked client.
 async fn codedeploy_hook(local: &Local, deployment_id: &str, rule: &Rule) -> Value {
     let mut ports = wiring::gate_ports(&config(&local.topic), &local.sdk);
@@ -85,6 +101,24 @@ async fn a_healthy_revision_passes_and_codedeploy_hears_succeeded() {
     let messages = local.messages().await;
     assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "severity")), ("gate.passed", "info"));
     assert!(document(&messages[0])["text"].as_str().unwrap().contains("Probes:   2 of 2 passed"));
+}
+
+#[tokio::test]
+async fn a_retry_that_finds_the_hook_already_answered_succeeds_and_announces_its_recheck() {
+    let server = HealthServer::start(vec![Reply::Status(200)]);
+    let (local, deployment) = world(&server.url, 2, &[]).await;
+    let rule = already_completed_rule(&deployment);
+
+    let outcome = codedeploy_hook(&local, &deployment, &rule).await;
+
+    assert_eq!(outcome["resources"][0]["verdict"], "pass", "{outcome}");
+    assert_eq!(rule.num_calls(), 1, "already completed is done: no second report");
+    let messages = local.messages().await;
+    assert_eq!(messages.len(), 1, "the retry announces what it found");
+    assert_eq!(attribute(&messages[0], "event"), "gate.passed");
+    let message = document(&messages[0]);
+    assert_eq!(message["subject"], "Traffic gate re-check passed: prod/web");
+    assert!(message["text"].as_str().unwrap().contains("CodeDeploy already had this hook's status"), "{message}");
 }
 
 #[tokio::test]

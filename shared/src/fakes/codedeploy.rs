@@ -3,7 +3,9 @@
 
 use super::{Faults, lock};
 use crate::error::HandlerError;
-use crate::ports::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter};
+use crate::ports::{
+    ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported,
+};
 use std::sync::{Arc, Mutex};
 
 /// A deployment as the fake CodeDeploy holds it.
@@ -129,10 +131,17 @@ impl CodeDeployments for FakeCodeDeploy {
 }
 
 impl HookReporter for FakeCodeDeploy {
-    async fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> AwsResult<()> {
+    /// The first report of a hook execution is the one kept; CodeDeploy refuses any later one
+    /// with `LifecycleEventAlreadyCompletedException`, which the adapter answers as
+    /// `AlreadyCompleted`.
+    async fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> AwsResult<Reported> {
         self.faults.call("codedeploy:PutLifecycleEventHookExecutionStatus", || {
-            lock(&self.state).hook_reports.push((deployment_id.to_owned(), execution_id.to_owned(), succeeded));
-            Ok(())
+            let mut state = lock(&self.state);
+            if state.hook_reports.iter().any(|(d, e, _)| d == deployment_id && e == execution_id) {
+                return Ok(Reported::AlreadyCompleted);
+            }
+            state.hook_reports.push((deployment_id.to_owned(), execution_id.to_owned(), succeeded));
+            Ok(Reported::Accepted)
         })
     }
 }

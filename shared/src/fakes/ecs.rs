@@ -117,7 +117,7 @@ impl FakeEcs {
     /// Registers the next revision of `family` with these `(container, image)`s; its ARN.
     pub fn add_task_definition(&self, family: &str, containers: &[(&str, &str)]) -> String {
         let containers = containers.iter().map(|(name, image)| Container { name: name.to_string(), image: image.to_string() }).collect();
-        self.register(family, containers, None).arn
+        self.register(family, containers, None, None).arn
     }
 
     pub fn add_service(&self, service: FakeService) {
@@ -142,12 +142,18 @@ impl FakeEcs {
         lock(&self.state).revisions.iter().filter(|(td, _)| td.arn.contains(&prefix)).cloned().collect()
     }
 
-    fn register(&self, family: &str, containers: Vec<Container>, pushed_tag: Option<String>) -> TaskDefinition {
+    fn register(
+        &self,
+        family: &str,
+        containers: Vec<Container>,
+        pushed_tag: Option<String>,
+        revised_from: Option<String>,
+    ) -> TaskDefinition {
         let mut state = lock(&self.state);
         let prefix = format!(":task-definition/{family}:");
         let revision = state.revisions.iter().filter(|(td, _)| td.arn.contains(&prefix)).count() as i32 + 1;
         let arn = format!("arn:aws:ecs:{}:{ACCOUNT}:task-definition/{family}:{revision}", self.region);
-        let registered = TaskDefinition { arn, revision, containers };
+        let registered = TaskDefinition { arn, revision, containers, revised_from };
         state.revisions.push((registered.clone(), pushed_tag));
         registered
     }
@@ -250,9 +256,14 @@ impl TaskDefinitions for FakeEcs {
         })
     }
 
+    async fn latest_revision(&self, family: &str) -> AwsResult<TaskDefinition> {
+        self.faults.call("ecs:DescribeTaskDefinition", || {
+            self.revisions(family).pop().map(|(td, _)| td).ok_or_else(|| not_found("ClientException", family))
+        })
+    }
+
     async fn register_revision(&self, source: &TaskDefinition, updates: &[ImageUpdate], pushed_tag: Option<&str>) -> AwsResult<Registered> {
         self.faults.call("ecs:RegisterTaskDefinition", || {
-            let family = source.arn.rsplit_once("task-definition/").and_then(|(_, rest)| rest.split(':').next()).unwrap_or_default();
             let containers = source
                 .containers
                 .iter()
@@ -261,7 +272,7 @@ impl TaskDefinitions for FakeEcs {
                     None => c.clone(),
                 })
                 .collect();
-            let registered = self.register(family, containers, pushed_tag.map(str::to_owned));
+            let registered = self.register(source.family(), containers, pushed_tag.map(str::to_owned), Some(source.arn.clone()));
             Ok(Registered { arn: registered.arn, revision: registered.revision })
         })
     }

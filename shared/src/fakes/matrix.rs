@@ -21,22 +21,23 @@ pub const MUTATING: [&str; 9] = [
     "sns:Publish",
 ];
 
-/// One scenario of a function: a fresh world, its event delivered once, and what it leaves behind.
-pub trait Scenario: Sized {
+/// A function's world in the fakes, set up for one scenario: its event delivered once, and what
+/// it leaves behind. A scenario is a function that sets up a fresh one.
+pub trait World {
     /// What the run leaves in AWS that a retry must not change: revisions, deployments, counts,
     /// tags, DNS, messages (by their deduplication id: a retry may repeat one, never lose one).
     type State: PartialEq + Debug;
 
-    fn new() -> Self;
     fn faults(&self) -> &Faults;
     /// Delivers the scenario's event once.
     fn deliver(&self) -> impl Future<Output = Result<(), HandlerError>>;
     fn state(&self) -> Self::State;
 }
 
-/// Runs the matrix of `S` and returns its size (calls of the clean run × fault kinds).
-pub async fn run<S: Scenario>(name: &str) -> usize {
-    let clean = S::new();
+/// Runs the matrix of the scenario `setup` sets up, and returns its size (calls of the clean run
+/// × fault kinds).
+pub async fn run<W: World>(name: &str, setup: impl Fn() -> W) -> usize {
+    let clean = setup();
     clean.deliver().await.unwrap_or_else(|err| panic!("{name}: the clean run fails: {err}"));
     let expected = clean.state();
     let calls = clean.faults().calls();
@@ -45,7 +46,7 @@ pub async fn run<S: Scenario>(name: &str) -> usize {
         let nth = calls[..=at].iter().filter(|call| *call == operation).count();
         for fault in Fault::ALL {
             let cell = format!("{name}: {fault:?} at call {} ({operation} #{nth})", at + 1);
-            let world = S::new();
+            let world = setup();
             world.faults().fail_nth(operation, nth, fault);
             let first = world.deliver().await;
             if MUTATING.contains(operation) {

@@ -2,7 +2,9 @@
 
 use super::aws_error;
 use crate::error::HandlerError;
-use crate::ports::{ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter};
+use crate::ports::{
+    ActiveDeployment, AwsResult, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported,
+};
 use crate::usecase::image_pushed::plan::task_definition_in_appspec;
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentStatus, LifecycleEventStatus, RevisionLocation, RevisionLocationType};
@@ -151,16 +153,23 @@ impl CodeDeployments for SdkCodeDeploy {
 }
 
 impl HookReporter for SdkCodeDeploy {
-    async fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> AwsResult<()> {
+    async fn report(&self, deployment_id: &str, execution_id: &str, succeeded: bool) -> AwsResult<Reported> {
         let status = if succeeded { LifecycleEventStatus::Succeeded } else { LifecycleEventStatus::Failed };
-        self.client
+        let sent = self
+            .client
             .put_lifecycle_event_hook_execution_status()
             .deployment_id(deployment_id)
             .lifecycle_event_hook_execution_id(execution_id)
             .status(status)
             .send()
-            .await
-            .map_err(|err| aws_error("codedeploy:PutLifecycleEventHookExecutionStatus", err))?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(Reported::Accepted),
+            // A retry of a hook whose report arrived before: the hook is answered, so this is done.
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_lifecycle_event_already_completed_exception()) => {
+                Ok(Reported::AlreadyCompleted)
+            }
+            Err(err) => Err(aws_error("codedeploy:PutLifecycleEventHookExecutionStatus", err)),
+        }
     }
 }

@@ -4,6 +4,7 @@ use super::aws_error;
 use super::ecs::SdkEcs;
 use crate::error::HandlerError;
 use crate::ports::{AwsResult, Container, ImageUpdate, Registered, TaskDefinition, TaskDefinitions};
+use crate::tags;
 use crate::usecase::image_pushed::plan::IMAGE_TAG_LABEL;
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
 use aws_sdk_ecs::types::{Tag, TaskDefinitionField};
@@ -38,7 +39,12 @@ impl SdkEcs {
 
 impl TaskDefinitions for SdkEcs {
     async fn describe(&self, arn: &str) -> AwsResult<TaskDefinition> {
-        Ok(task_definition_of(&self.described(arn).await?.document))
+        Ok(task_definition_of(&self.described(arn).await?))
+    }
+
+    async fn latest_revision(&self, family: &str) -> AwsResult<TaskDefinition> {
+        // A family name alone names its newest ACTIVE revision.
+        Ok(task_definition_of(&self.described(family).await?))
     }
 
     async fn register_revision(&self, source: &TaskDefinition, updates: &[ImageUpdate], pushed_tag: Option<&str>) -> AwsResult<Registered> {
@@ -56,13 +62,15 @@ impl TaskDefinitions for SdkEcs {
     }
 }
 
-fn task_definition_of(document: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {
+fn task_definition_of(described: &Described) -> TaskDefinition {
+    let document = &described.document;
     let containers = document
         .container_definitions()
         .iter()
         .filter_map(|c| Some(Container { name: c.name.clone()?, image: c.image.clone()? }))
         .collect();
-    TaskDefinition { arn: document.task_definition_arn.clone().unwrap_or_default(), revision: document.revision, containers }
+    let revised_from = described.tags.iter().find(|t| t.key() == Some(tags::REVISED_FROM)).and_then(|t| t.value.clone());
+    TaskDefinition { arn: document.task_definition_arn.clone().unwrap_or_default(), revision: document.revision, containers, revised_from }
 }
 
 /// RegisterTaskDefinition input that copies every field it accepts from `source`, with the
@@ -93,8 +101,15 @@ pub fn revised_copy(
         })
         .collect();
     // Tags with the reserved `aws:` prefix (e.g. CloudFormation's) cannot be set by callers.
-    let tags: Vec<_> =
-        source.tags.iter().filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:"))).cloned().collect();
+    let mut copied_tags: Vec<_> = source
+        .tags
+        .iter()
+        .filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:") || k == tags::REVISED_FROM))
+        .cloned()
+        .collect();
+    if let Some(arn) = &td.task_definition_arn {
+        copied_tags.push(Tag::builder().key(tags::REVISED_FROM).value(arn).build());
+    }
     request
         .set_family(td.family.clone())
         .set_task_role_arn(td.task_role_arn.clone())
@@ -106,7 +121,7 @@ pub fn revised_copy(
         .set_requires_compatibilities(td.requires_compatibilities.clone())
         .set_cpu(td.cpu.clone())
         .set_memory(td.memory.clone())
-        .set_tags((!tags.is_empty()).then_some(tags))
+        .set_tags((!copied_tags.is_empty()).then_some(copied_tags))
         .set_pid_mode(td.pid_mode.clone())
         .set_ipc_mode(td.ipc_mode.clone())
         .set_proxy_configuration(td.proxy_configuration.clone())
@@ -226,8 +241,9 @@ mod tests {
         assert_eq!(containers[0], expected_web, "only the image and the tag label change");
         assert_eq!(containers[1], td.container_definitions()[1], "other containers are untouched");
 
-        let tags: Vec<_> = input.get_tags().as_ref().unwrap().iter().map(|t| t.key().unwrap()).collect();
-        assert_eq!(tags, ["team"], "reserved aws: tags are not copied");
+        let tags: Vec<_> = input.get_tags().as_ref().unwrap().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+        let source_arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7";
+        assert_eq!(tags, [("team", "shop"), (tags::REVISED_FROM, source_arn)], "reserved aws: tags are not copied");
     }
 
     #[test]

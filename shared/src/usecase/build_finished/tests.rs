@@ -191,10 +191,11 @@ async fn publish_failure_fails_the_event_and_the_retry_publishes_without_redeplo
     assert_eq!(aws.sns.published().len(), 0);
     let deployed = aws.ecs.service("prod", "web").task_definition.clone();
     assert_eq!(deployed, aws.ecs.revisions("web")[1].0.arn, "the deployment stands");
-    // Not remembered as handled: Lambda's retry publishes the build message, and deploys nothing twice.
+    // Not remembered as handled: Lambda's retry sends the deployment notice it still owes and the
+    // build message, and deploys nothing twice.
     aws.faults.clear();
     handler.handle(sample(SUCCEEDED)).await.unwrap();
-    assert_eq!(aws.sns.published().iter().map(|n| n.event).collect::<Vec<_>>(), ["build.succeeded"]);
+    assert_eq!(aws.sns.published().iter().map(|n| n.event).collect::<Vec<_>>(), ["image.deployed", "build.succeeded"]);
     assert_eq!((aws.ecs.revisions("web").len(), aws.faults.count("ecs:UpdateService")), (2, 1));
 }
 
@@ -211,4 +212,63 @@ async fn published_build_message_is_not_an_ignored_outcome() {
     assert_eq!(outcome.notification.as_ref().map(|sent| sent.event), Some("build.succeeded"));
     assert_eq!(outcome.ignored, None, "{outcome:?}");
     assert!(aws.sns.published()[0].text.contains("Not deployed: no service in prod tracks shop/web"), "{outcome:?}");
+}
+
+/// What a build event leaves: the service's revision and marker, the revisions, the notices.
+#[derive(Debug, PartialEq)]
+struct Left {
+    task_definition: String,
+    announced: Option<String>,
+    revisions: usize,
+    notices: std::collections::BTreeSet<String>,
+}
+
+/// One build event against one warm handler (its memory of handled events lives across deliveries).
+struct Delivered {
+    aws: FakeAws,
+    handler: BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>,
+    event: &'static str,
+}
+
+impl Delivered {
+    fn left(&self) -> Left {
+        let service = self.aws.ecs.service("prod", "web");
+        Left {
+            task_definition: service.task_definition.clone(),
+            announced: service.tags.get(crate::tags::ANNOUNCED).cloned(),
+            revisions: self.aws.ecs.revisions("web").len(),
+            notices: self.aws.sns.published().into_iter().map(|n| format!("{}:{}", n.event, n.dedup_key.unwrap_or_default())).collect(),
+        }
+    }
+}
+
+impl crate::fakes::matrix::World for Delivered {
+    type State = Left;
+
+    fn faults(&self) -> &crate::fakes::Faults {
+        &self.aws.faults
+    }
+
+    async fn deliver(&self) -> Result<(), HandlerError> {
+        self.handler.handle(sample(self.event)).await.map(drop)
+    }
+
+    fn state(&self) -> Left {
+        self.left()
+    }
+}
+
+/// `event` delivered to a fresh world.
+fn delivering(event: &'static str) -> impl Fn() -> Delivered {
+    move || {
+        let (aws, handler) = world(false);
+        Delivered { aws, handler, event }
+    }
+}
+
+#[tokio::test]
+async fn fault_matrix() {
+    use crate::fakes::matrix::run;
+    let deploys = run("build-finished: a build that deploys its image", delivering(SUCCEEDED)).await;
+    assert!(deploys + run("build-finished: a failed build", delivering(FAILED)).await > 0);
 }

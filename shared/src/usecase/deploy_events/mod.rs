@@ -5,7 +5,7 @@ mod notification;
 #[cfg(test)]
 mod tests;
 
-pub use notification::{codedeploy_notification, ecs_notification};
+pub use notification::{Unread, codedeploy_notification, ecs_notification};
 
 use crate::config::DeployEventsConfig;
 use crate::error::HandlerError;
@@ -40,24 +40,32 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
         if event_id.as_deref().is_some_and(|id| self.recent.contains(id)) {
             return Ok(Outcome::ignored(FUNCTION, event_id, "duplicate delivery: this event was already reported"));
         }
+        // The lookups only enrich the message: one that fails (a cluster or group deleted since,
+        // access denied, throttling) leaves its details out and says so, and the alert goes out
+        // with what the event carries. Failing the invocation instead would lose the alert:
+        // every retry would fail the same way.
+        let mut unread = Vec::new();
         let notification = match &event {
             DeploymentEvent::Ecs(change) => {
                 let (cluster, service) = change.cluster_and_service();
                 if !self.watches(cluster) {
                     return Ok(self.ignored(event_id, format!("cluster {cluster} is not in CLUSTERS")));
                 }
-                let deployments = self.ecs.deployments_of(cluster, service).await?;
-                ecs_notification(change, &deployments)
+                let deployments = Unread::note(self.ecs.deployments_of(cluster, service).await, "revisions", &mut unread);
+                ecs_notification(change, &deployments.unwrap_or_default(), &unread)
             }
             DeploymentEvent::CodeDeploy(change) => {
-                let services = self.codedeploy.deployment_group(&change.application, &change.deployment_group).await?.services;
+                let group = self.codedeploy.deployment_group(&change.application, &change.deployment_group).await;
+                let services =
+                    Unread::note(group, "service (from the deployment group)", &mut unread).map(|g| g.services).unwrap_or_default();
+                // A group that cannot be read may deploy a watched service: report it.
                 if !services.is_empty() && !services.iter().any(|(cluster, _)| self.watches(cluster)) {
                     return Ok(
                         self.ignored(event_id, format!("deployment group {} deploys no service in CLUSTERS", change.deployment_group))
                     );
                 }
-                let details = self.codedeploy.deployment(&change.deployment_id).await?;
-                codedeploy_notification(change, &details, &services)
+                let details = Unread::note(self.codedeploy.deployment(&change.deployment_id).await, "revision and error", &mut unread);
+                codedeploy_notification(change, &details.unwrap_or_default(), &services, &unread)
             }
         };
         let message_id = self.notifier.publish(&notification).await?;
@@ -66,6 +74,9 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
         }
         let mut outcome = Outcome::new(FUNCTION, event_id);
         outcome.notification = Some(Sent::of(&notification, message_id));
+        if !unread.is_empty() {
+            outcome.details = Some(json!({ "unread": unread }));
+        }
         info!(outcome = %json!(outcome), "reported");
         Ok(outcome)
     }

@@ -1,16 +1,59 @@
 //! Deployment notifications: the service, the revisions, the outcome and, on failure, the reason.
 
+use crate::error::HandlerError;
 use crate::event::deployment::{CodeDeployChange, EcsDeploymentChange};
 use crate::notify::{Notification, Severity};
 use crate::ports::{DeploymentDetails, EcsDeployment};
+use serde::Serialize;
 use serde_json::json;
+
+/// Longest reason quoted for a detail that could not be read: SDK errors carry their whole chain.
+const REASON_MAX: usize = 200;
+
+/// Details a message lacks because their lookup failed: what, and why (one short line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unread {
+    pub what: &'static str,
+    pub why: String,
+}
+
+impl Unread {
+    /// The lookup's value; or, when it failed, `None` and a note of `what` it would have told.
+    pub fn note<T>(lookup: Result<T, HandlerError>, what: &'static str, unread: &mut Vec<Unread>) -> Option<T> {
+        lookup.map_err(|err| unread.push(Unread { what, why: one_line(&err.to_string()) })).ok()
+    }
+
+    fn line(&self) -> String {
+        format!("Not read:   {}: {}\n", self.what, self.why)
+    }
+}
+
+/// An error as one short line. The SDK's display repeats its cause down the chain and ends in a
+/// debug dump (`… (ServiceError(…))`): each part is kept once, the dump dropped, the rest cut.
+fn one_line(text: &str) -> String {
+    let first = text.lines().next().unwrap_or_default();
+    let is_dump =
+        |i: usize| first[i + 2..].split_once('(').is_some_and(|(name, _)| !name.is_empty() && name.chars().all(char::is_alphanumeric));
+    let first = first.match_indices(" (").map(|(i, _)| i).find(|&i| is_dump(i)).map_or(first, |i| &first[..i]);
+    let mut parts: Vec<&str> = Vec::new();
+    for part in first.split(": ").map(str::trim) {
+        if part != "service error" && !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    let line = parts.join(": ");
+    match line.char_indices().nth(REASON_MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
 
 /// `arn:…:task-definition/web:8` → `web:8`.
 fn revision_name(arn: &str) -> &str {
     arn.rsplit_once("task-definition/").map_or(arn, |(_, name)| name)
 }
 
-pub fn ecs_notification(change: &EcsDeploymentChange, deployments: &[EcsDeployment]) -> Notification {
+pub fn ecs_notification(change: &EcsDeploymentChange, deployments: &[EcsDeployment], unread: &[Unread]) -> Notification {
     let (cluster, service) = change.cluster_and_service();
     let target = deployments.iter().find(|d| d.id == change.deployment_id).map(|d| revision_name(&d.task_definition));
     let previous =
@@ -26,13 +69,15 @@ pub fn ecs_notification(change: &EcsDeploymentChange, deployments: &[EcsDeployme
     };
     let revision = target.map(|t| format!(" ({t})")).unwrap_or_default();
     let mut text = format!("{verb}: ECS service {cluster}/{service}.\n\nDeployment: {} ({})\n", change.deployment_id, change.name);
-    text.push_str(&format!("Revision:   {}\n", target.unwrap_or("unknown (the service no longer lists this deployment)")));
+    let unknown = if unread.is_empty() { "unknown (the service no longer lists this deployment)" } else { "unknown" };
+    text.push_str(&format!("Revision:   {}\n", target.unwrap_or(unknown)));
     if let Some(previous) = previous {
         text.push_str(&format!("Previous:   {previous}\n"));
     }
     if !reason.is_empty() {
         text.push_str(&format!("Reason:     {reason}\n"));
     }
+    text.extend(unread.iter().map(Unread::line));
     Notification {
         event,
         severity,
@@ -46,6 +91,7 @@ pub fn ecs_notification(change: &EcsDeploymentChange, deployments: &[EcsDeployme
             "previous_task_definition": previous,
             "reason": change.reason,
             "service_arn": change.service_arn,
+            "unread": unread,
         }),
         cluster: Some(cluster.to_owned()),
         service: Some(service.to_owned()),
@@ -54,7 +100,12 @@ pub fn ecs_notification(change: &EcsDeploymentChange, deployments: &[EcsDeployme
     }
 }
 
-pub fn codedeploy_notification(change: &CodeDeployChange, details: &DeploymentDetails, services: &[(String, String)]) -> Notification {
+pub fn codedeploy_notification(
+    change: &CodeDeployChange,
+    details: &DeploymentDetails,
+    services: &[(String, String)],
+    unread: &[Unread],
+) -> Notification {
     let (event, severity, verb) = match change.state.as_str() {
         "START" => ("deployment.started", Severity::Info, "Blue/green deployment started"),
         "SUCCESS" => ("deployment.succeeded", Severity::Info, "Blue/green deployment succeeded"),
@@ -83,6 +134,7 @@ pub fn codedeploy_notification(change: &CodeDeployChange, details: &DeploymentDe
     if let Some(rollback) = &details.rollback {
         text.push_str(&format!("Rollback:   {rollback}\n"));
     }
+    text.extend(unread.iter().map(Unread::line));
     Notification {
         event,
         severity,
@@ -97,6 +149,7 @@ pub fn codedeploy_notification(change: &CodeDeployChange, details: &DeploymentDe
             "task_definition": details.task_definition,
             "error": details.error,
             "rollback": details.rollback,
+            "unread": unread,
         }),
         cluster,
         service,

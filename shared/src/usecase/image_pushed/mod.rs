@@ -1,5 +1,7 @@
 //! `image-pushed`: ECR image pushed → digest-pinned task-definition revision → deployment → notification.
 
+#[cfg(test)]
+mod convergence;
 pub mod image;
 pub mod notification;
 pub mod plan;
@@ -11,7 +13,7 @@ pub(crate) mod tests;
 use crate::error::HandlerError;
 use crate::event::ecr;
 use crate::outcome::Outcome;
-use crate::ports::{CodeDeployments, EcsServices, Notifier, TaskDefinitions};
+use crate::ports::{CodeDeployments, EcsServices, Notifier, ServiceCapacity, TaskDefinitions};
 use plan::ImagePush;
 use rollout::Rollout;
 use serde_json::Value;
@@ -23,7 +25,7 @@ pub struct ImagePushed<E, C, N> {
     rollout: Rollout<E, C, N>,
 }
 
-impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
     pub fn new(rollout: Rollout<E, C, N>) -> Self {
         Self { rollout }
     }

@@ -9,7 +9,7 @@ pub fn deployed_notification(
     push: &ImagePush,
     service: &Service,
     registered: &Registered,
-    deployment_id: &str,
+    deployment_id: Option<&str>,
     updates: &[ImageUpdate],
     superseded: Option<&str>,
 ) -> Notification {
@@ -19,8 +19,11 @@ pub fn deployed_notification(
         Controller::CodeDeploy => "CodeDeploy blue/green",
         _ => "ECS rolling update, circuit breaker with rollback",
     };
+    // A notice sent by a retry names no deployment id for a rolling update: the first attempt
+    // started it, and only its answer knew the id.
+    let deployment = deployment_id.unwrap_or("started by an earlier delivery of this event; this notice was owed and may repeat");
     let mut text = format!(
-        "Deckhand is deploying a new image to {cluster}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {deployment_id} ({how})\n",
+        "Deckhand is deploying a new image to {cluster}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {deployment} ({how})\n",
         service.name,
         push.repository,
         short_digest(&push.digest),

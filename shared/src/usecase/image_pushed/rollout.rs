@@ -4,13 +4,15 @@
 //! each service is `plan::plan`'s decision; this module observes and acts.
 
 use super::notification::deployed_notification;
-use super::plan::{ActiveRollout, BlueGreen, ImagePush, RolloutPlan, plan, track_mismatch};
+use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, track_mismatch};
 use crate::error::HandlerError;
+use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{
-    BlueGreenRequest, CodeDeployments, EcsServices, ImageUpdate, Notifier, Registered, Service, TaskDefinition, TaskDefinitions,
+    BlueGreenRequest, CodeDeployments, EcsServices, ImageUpdate, Notifier, Registered, Service, ServiceCapacity, TaskDefinition,
+    TaskDefinitions,
 };
-use crate::usecase::publish_or_log;
+use crate::tags;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -35,10 +37,20 @@ struct Memo {
 /// How one service's rollout ended, before it becomes part of the outcome.
 enum Step {
     Done(ResourceResult),
-    Deployed { registered: Registered, deployment_id: String, updates: Vec<ImageUpdate>, superseded: Option<String> },
+    Deployed {
+        registered: Registered,
+        deployment_id: String,
+        updates: Vec<ImageUpdate>,
+        superseded: Option<String>,
+    },
+    /// Already at the pushed image, deployed by an earlier delivery whose notice did not go out.
+    Owed {
+        reason: String,
+        notice: OwedNotice,
+    },
 }
 
-impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
     pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N) -> Self {
         Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier }
     }
@@ -76,24 +88,38 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<
     }
 
     async fn roll_out(&self, push: &ImagePush, service: &Service, memo: &mut Memo) -> ResourceResult {
-        match self.deploy_service(push, service, memo).await {
-            Ok(Step::Done(result)) => result,
-            Err(err) => ResourceResult::Failed { error: err.to_string() },
+        let announced = match self.deploy_service(push, service, memo).await {
+            Ok(Step::Done(result)) => return result,
+            Err(err) => return ResourceResult::Failed { error: err.to_string() },
             Ok(Step::Deployed { registered, deployment_id, updates, superseded }) => {
-                let notification = deployed_notification(push, service, &registered, &deployment_id, &updates, superseded.as_deref());
-                // The deployment stands; a retry would find it `unchanged` and not notify.
-                let notified = publish_or_log(&self.notifier, &notification).await;
-                ResourceResult::Deployed {
+                let notification = deployed_notification(push, service, &registered, Some(&deployment_id), &updates, superseded.as_deref());
+                let result = ResourceResult::Deployed {
                     controller: service.controller.as_str(),
                     task_definition: registered.arn,
                     revision: registered.revision,
                     deployment_id,
                     images: updates,
                     superseded,
-                    notified,
-                }
+                    notified: true,
+                };
+                self.announce(push, service, &notification).await.map(|()| result)
             }
-        }
+            Ok(Step::Owed { reason, notice }) => {
+                let registered = Registered { arn: notice.task_definition, revision: notice.revision };
+                let notification = deployed_notification(push, service, &registered, notice.deployment_id.as_deref(), &[], None);
+                let reason = format!("{reason}; its deployment notice, owed by an earlier delivery, is sent now");
+                self.announce(push, service, &notification).await.map(|()| ResourceResult::Unchanged { reason })
+            }
+        };
+        // The deployment stands; failing the service makes Lambda retry, and the retry finds the
+        // notice still owed (no `deckhand:announced` for this digest) and sends it.
+        announced.unwrap_or_else(|err| ResourceResult::Failed { error: format!("deployed, but the notice did not go out: {err}") })
+    }
+
+    /// Publishes the deployment notice, then records it on the service: marked only once sent.
+    async fn announce(&self, push: &ImagePush, service: &Service, notification: &Notification) -> Result<(), HandlerError> {
+        self.notifier.publish(notification).await?;
+        self.ecs.tag_service(&service.arn, tags::ANNOUNCED, &push.digest).await
     }
 
     async fn deploy_service(&self, push: &ImagePush, service: &Service, memo: &mut Memo) -> Result<Step, HandlerError> {
@@ -109,7 +135,8 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<
         }
         match decided {
             RolloutPlan::Ignore(reason) => Ok(Step::Done(ResourceResult::Ignored { reason })),
-            RolloutPlan::Unchanged(reason) => Ok(Step::Done(ResourceResult::Unchanged { reason })),
+            RolloutPlan::Unchanged { reason, owed: None } => Ok(Step::Done(ResourceResult::Unchanged { reason })),
+            RolloutPlan::Unchanged { reason, owed: Some(notice) } => Ok(Step::Owed { reason, notice }),
             RolloutPlan::Rolling { updates } => {
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
                 let deployment_id = self.ecs.roll_out(service, &registered.arn).await?;
@@ -141,11 +168,11 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<
         let Some(active) = self.codedeploy.active_deployment(&blue_green.application, &blue_green.deployment_group).await? else {
             return Ok(None);
         };
-        let containers = match &active.task_definition {
-            Some(arn) => Some(self.describe(arn, memo).await?.containers),
+        let revision = match &active.task_definition {
+            Some(arn) => Some(self.describe(arn, memo).await?),
             None => None,
         };
-        Ok(Some(ActiveRollout { id: active.id, containers }))
+        Ok(Some(ActiveRollout { id: active.id, revision }))
     }
 
     /// CreateDeployment, waiting (bounded) while the group's stopped deployment rolls back:
@@ -187,7 +214,15 @@ impl<E: EcsServices + TaskDefinitions, C: CodeDeployments, N: Notifier> Rollout<
         if let Some(known) = memo.registered.get(&key) {
             return Ok(known.clone());
         }
-        let registered = self.ecs.register_revision(source, &key.1, push.tag.as_deref()).await?;
+        // An earlier attempt may have registered it (its answer lost, or the deployment after it
+        // failed): the family's newest revision tells, and is reused rather than doubled.
+        let latest = self.ecs.latest_revision(source.family()).await?;
+        let registered = if reusable(&latest, source, &key.1) {
+            info!(revision = latest.arn, "reusing the revision an earlier attempt registered");
+            Registered { arn: latest.arn, revision: latest.revision }
+        } else {
+            self.ecs.register_revision(source, &key.1, push.tag.as_deref()).await?
+        };
         memo.registered.insert(key, registered.clone());
         Ok(registered)
     }

@@ -10,8 +10,8 @@ use serde_json::json;
 use std::time::Duration;
 
 pub(crate) const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
-const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
-const OLDER: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+pub(crate) const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
+pub(crate) const OLDER: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
 /// The write calls a rollout makes; an ignored or unchanged push makes none of them.
 const WRITES: [&str; 4] = ["ecs:RegisterTaskDefinition", "ecs:UpdateService", "codedeploy:CreateDeployment", "sns:Publish"];
 
@@ -36,7 +36,7 @@ pub(crate) fn tracking(name: &str, task_definition: &str) -> FakeService {
 }
 
 /// A tracking service deployed blue/green by CodeDeploy application `shop`, group `web-bg`.
-fn blue_green(name: &str, task_definition: &str) -> FakeService {
+pub(crate) fn blue_green(name: &str, task_definition: &str) -> FakeService {
     tracking(name, task_definition)
         .controller(Controller::CodeDeploy)
         .tag(tags::CODEDEPLOY_APP, "shop")
@@ -46,7 +46,7 @@ fn blue_green(name: &str, task_definition: &str) -> FakeService {
 }
 
 /// A deployment of `task_definition` under way in group `web-bg`.
-fn active_deployment(id: &str, task_definition: &str) -> FakeDeployment {
+pub(crate) fn active_deployment(id: &str, task_definition: &str) -> FakeDeployment {
     FakeDeployment {
         id: id.into(),
         application: "shop".into(),
@@ -58,7 +58,7 @@ fn active_deployment(id: &str, task_definition: &str) -> FakeDeployment {
     }
 }
 
-fn pinned(digest: &str) -> String {
+pub(crate) fn pinned(digest: &str) -> String {
     format!("{REGISTRY}/shop/web@{digest}")
 }
 
@@ -74,11 +74,11 @@ fn ecr_event(action: &str, tag: Option<&str>) -> Value {
     })
 }
 
-fn push(tag: &str) -> Value {
+pub(crate) fn push(tag: &str) -> Value {
     ecr_event("PUSH", Some(tag))
 }
 
-async fn handle(aws: &FakeAws, event: Value) -> Result<Outcome, HandlerError> {
+pub(crate) async fn handle(aws: &FakeAws, event: Value) -> Result<Outcome, HandlerError> {
     ImagePushed::new(rollout(aws)).handle(event).await
 }
 
@@ -301,8 +301,8 @@ async fn failed_update_of_one_service_fails_the_event_but_not_the_other_service(
     assert_eq!(aws.sns.published().iter().map(|n| n.service.as_deref()).collect::<Vec<_>>(), [Some("api"), Some("web")]);
 }
 
+/// Issue 11, orphan revisions: the retry reuses the revision the first attempt registered.
 #[tokio::test]
-#[ignore = "known bug, issue 11 (orphan revisions): after a partial failure, Lambda's retry registers a second identical revision, so services that shared one diverge"]
 async fn services_sharing_a_task_definition_still_share_one_revision_after_a_retry() {
     let aws = FakeAws::new();
     let td = web_task_definition(&aws, "web");

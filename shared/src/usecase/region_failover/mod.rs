@@ -1,11 +1,16 @@
 //! `region-failover`: health alarms (and operators) → a failover plan → its steps, each
 //! idempotent: pre-scale the region about to serve, move DNS, freeze deployments in the region
-//! traffic left, remember the flip, notify.
+//! traffic left, notify, remember the flip.
+//!
+//! A step that fails stops the plan there and fails the invocation (after a notice saying what
+//! is half done), so Lambda retries it; the retry plans anew from what it observes and finishes
+//! the job. The flip's notice goes out before its record (`deckhand:last-flip`), the last step:
+//! a retry that finds no record still owes both, and none is damped by a flip that never happened.
 //!
 //! The Route 53 control plane lives in us-east-1 — the primary region itself. The template's
 //! failover records carry health checks that follow each region's health alarm, so DNS moves on
 //! the data plane even when no API can be called; when this function cannot change the records,
-//! it still pre-scales, freezes and notifies, and reports that DNS is left to the health checks.
+//! the invocation fails after the standby was pre-scaled, and its retries finish the rest.
 
 mod notification;
 mod observe;
@@ -21,7 +26,8 @@ use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Alarms, Dns, DnsRecords, Notifier, ServiceCapacity};
 use crate::runtime::Clock;
 use crate::usecase::publish_or_log;
-use plan::{Intent, Observed, Plan, Settings, Side, Step, plan};
+use observe::Observation;
+use plan::{Intent, Observed, Plan, Settings, Side, Step, counts_to_remember, plan};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -58,7 +64,7 @@ struct Manual {
 pub struct StepResult {
     #[serde(flatten)]
     pub step: Step,
-    /// `done`, `incomplete` (it happened, but a wait ran out) or `failed`.
+    /// `done`, `incomplete` (it happened, but a wait ran out) or `failed` (the plan stopped there).
     pub status: &'static str,
     pub detail: String,
     pub millis: u64,
@@ -156,29 +162,79 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 return Ok(outcome);
             }
             Ask::Status => {
-                outcome.observed = Some(self.observe().await.0);
+                outcome.observed = Some(self.observe().await.seen);
                 return Ok(outcome);
             }
         };
-        let (observed, capacities) = self.observe().await;
+        let observation = self.observe().await;
         let settings =
             Settings { dwell: self.config.dwell, stabilization: self.config.stabilization, auto_failback: self.config.auto_failback };
-        let decided = plan(&observed, intent, &settings);
+        let decided = plan(&observation.seen, intent, &settings);
         info!(trigger = request.trigger, plan = %json!(decided), "planned");
-        outcome.observed = Some(observed);
+        outcome.observed = Some(observation.seen.clone());
         outcome.plan = Some(decided.clone());
         if request.dry_run {
             return Ok(outcome);
         }
-        if let Plan::Move { to, steps } = &decided {
-            for step in steps {
-                outcome.steps.push(self.execute(step, *to, &capacities).await);
+        match &decided {
+            Plan::Move { to, steps } => self.carry_out(&mut outcome, intent, *to, steps, &observation).await?,
+            Plan::Retry { side, reason } => {
+                // A move that is due but cannot see where it goes is said at once; a run that
+                // cannot tell whether one is due (the serving region's alarm) retries quietly.
+                if *side != observation.seen.serving.unwrap_or(Side::Primary) {
+                    let what = format!("{} could not be read", self.region(*side));
+                    publish_or_log(&self.notifier, &self.incomplete(&outcome, &what, reason)).await;
+                }
+                return Err(observation.read_error(*side, reason));
+            }
+            Plan::Hold { .. } | Plan::Alert { .. } => {
+                if let Some(notification) = self.notification(&outcome, intent) {
+                    self.notifier.publish(&notification).await?;
+                }
             }
         }
-        if let Some(notification) = self.notification(&outcome, intent) {
-            publish_or_log(&self.notifier, &notification).await;
+        // Runs that find nothing to do keep the memory current (the re-check schedule makes them
+        // regular); a move or an alert spends no call on it.
+        if let Plan::Hold { .. } = decided {
+            for step in counts_to_remember(&observation.seen) {
+                let (result, done) = self.execute(&step, &observation.capacities).await;
+                outcome.steps.push(result);
+                done?;
+            }
         }
         Ok(outcome)
+    }
+
+    /// The plan's steps in order, up to the first that fails. A flip still owed its notice gets it
+    /// just before its record, so that the record stands for "moved and announced".
+    async fn carry_out(
+        &self,
+        outcome: &mut FailoverReport,
+        intent: Intent,
+        to: Side,
+        steps: &[Step],
+        observation: &Observation,
+    ) -> Result<(), HandlerError> {
+        for step in steps {
+            if matches!(step, Step::RecordFlip { .. })
+                && observation.seen.flip_owed(to)
+                && let Some(notification) = self.notification(outcome, intent)
+            {
+                self.notifier.publish(&notification).await?;
+            }
+            let (result, done) = self.execute(step, &observation.capacities).await;
+            let detail = result.detail.clone();
+            outcome.steps.push(result);
+            if let Err(err) = done {
+                // Said at once, before the error is returned: what is half done matters to a
+                // person now, not after Lambda's retries. Best effort: the invocation fails either
+                // way, and the retry that finishes the job sends the move's notice if still owed.
+                let what = format!("{} failed", json!(step)["step"].as_str().unwrap_or_default());
+                publish_or_log(&self.notifier, &self.incomplete(outcome, &what, &detail)).await;
+                return Err(err);
+            }
+        }
+        Ok(())
     }
 
     /// The envelope: one resource per step carried out; what was seen and planned in `details`.
@@ -197,6 +253,9 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 | Step::Freeze { side, cluster, service }
                 | Step::Unfreeze { side, cluster, service } => {
                     format!("{} {cluster}/{service}", self.region(*side))
+                }
+                Step::RememberPrimaryCount { cluster, service, .. } => {
+                    format!("{} {cluster}/{service}", self.region(Side::Standby))
                 }
                 Step::MoveDns { .. } | Step::RecordFlip { .. } => self.config.record_name.clone(),
             };

@@ -1,12 +1,16 @@
-//! The failover message: what moved (or why nothing did), each region's health, each step.
+//! The failover messages: what moved (or why nothing did), each region's health, each step; and
+//! the notice that an attempt stopped short.
 
 use super::plan::{Intent, Observed, Plan, Side};
 use super::{FailoverReport, RegionFailover};
 use crate::notify::{Notification, Severity};
 use crate::ports::{Alarms, Dns, Notifier, ServiceCapacity};
+use crate::tags;
 use serde_json::json;
 
 impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
+    /// What to say about a plan carried out: a move (sent once its steps before the flip's
+    /// record are done), an alert, or a hold worth knowing.
     pub(super) fn notification(&self, outcome: &FailoverReport, intent: Intent) -> Option<Notification> {
         let plan = outcome.plan.as_ref()?;
         let (event, severity, subject) = match plan {
@@ -22,16 +26,59 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             Plan::Hold { reason } if intent == Intent::Automatic && !serving_healthy(outcome.observed.as_ref()) => {
                 ("failover.held", Severity::Warning, format!("Region failover held: {}", reason.split(':').next().unwrap_or(reason)))
             }
-            Plan::Hold { .. } => return None,
+            // A retry's notice, when it has one, is `incomplete`.
+            Plan::Hold { .. } | Plan::Retry { .. } => return None,
         };
         let mut text = format!("{subject}.\n\nTrigger:  {}\n", outcome.trigger);
         match plan {
             Plan::Alert { reason } | Plan::Hold { reason } => text.push_str(&format!("Why:      {reason}\n")),
-            Plan::Move { .. } => {}
+            Plan::Move { .. } | Plan::Retry { .. } => {}
         }
+        if let Some(seen) = &outcome.observed
+            && let Plan::Move { to: Side::Standby, .. } = plan
+            && seen.primary.services.is_none()
+        {
+            text.push_str(&format!(
+                "Note:     {} could not be read: the standby was raised to the counts it remembers of it (else to its {}), \
+                 and the primary's services are frozen by the first run that can read them\n",
+                seen.primary.region,
+                tags::SCALE_MAX
+            ));
+        }
+        text.push_str(&self.regions_and_steps(outcome));
+        // One id per flip, whichever delivery sends it: the side it moves to and the flip it follows.
+        let dedup_key = match (plan, &outcome.observed) {
+            (Plan::Move { to, .. }, Some(seen)) => Some(format!(
+                "{}:{}:after:{}",
+                self.config.record_name,
+                to.as_str(),
+                seen.last_flip.map_or("none".to_owned(), |(side, at)| tags::marker_value(side.as_str(), at))
+            )),
+            _ => outcome.event_id.clone(),
+        };
+        Some(self.message(event, severity, subject, text, outcome, dedup_key))
+    }
+
+    /// An attempt that stops short — a step failed (`what`), or the region to move to could not be
+    /// read — fails its invocation so that it is retried; this says so at once, with what is done.
+    pub(super) fn incomplete(&self, outcome: &FailoverReport, what: &str, why: &str) -> Notification {
+        let subject = format!("Region failover incomplete: {what}");
+        let mut text = format!("{subject}.\n\nTrigger:  {}\nWhy:      {why}\n", outcome.trigger);
+        text.push_str(&self.regions_and_steps(outcome));
+        text.push_str("\nThis attempt fails, so it is retried; each retry carries on from what it observes.\n");
+        let dedup_key = format!("{}:incomplete:{what}", outcome.event_id.as_deref().unwrap_or(&outcome.trigger));
+        self.message("failover.incomplete", Severity::Critical, subject, text, outcome, Some(dedup_key))
+    }
+
+    fn regions_and_steps(&self, outcome: &FailoverReport) -> String {
+        let mut text = String::new();
         if let Some(seen) = &outcome.observed {
             for region in [&seen.primary, &seen.standby] {
-                text.push_str(&format!("Region:   {} health alarm {}\n", region.region, region.alarm_state));
+                text.push_str(&format!("Region:   {} health alarm {}", region.region, region.alarm_state));
+                if let Some(why) = &region.unreadable {
+                    text.push_str(&format!("; could not be read: {why}"));
+                }
+                text.push('\n');
             }
         }
         for step in &outcome.steps {
@@ -43,7 +90,19 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 step.detail
             ));
         }
-        Some(Notification {
+        text
+    }
+
+    fn message(
+        &self,
+        event: &'static str,
+        severity: Severity,
+        subject: String,
+        text: String,
+        outcome: &FailoverReport,
+        dedup_key: Option<String>,
+    ) -> Notification {
+        Notification {
             event,
             severity,
             subject: format!("{subject}: {}", self.config.record_name),
@@ -52,8 +111,8 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             cluster: None,
             service: None,
             project: None,
-            dedup_key: outcome.event_id.clone(),
-        })
+            dedup_key,
+        }
     }
 }
 

@@ -1,16 +1,36 @@
 //! What both regions show now: their health alarms, their services, where DNS points, the last flip.
 
 use super::RegionFailover;
-use super::plan::{Observed, RegionState, ServiceState, Side};
+use super::plan::{FrozenBy, Observed, RegionState, ServiceState, Side};
+use crate::error::HandlerError;
 use crate::ports::{Alarms, Capacity, Dns, Notifier, ServiceCapacity};
 use crate::tags;
+use std::collections::BTreeMap;
 use tracing::warn;
+
+/// One look at both regions: what the plan reads, and what the steps act on.
+pub(super) struct Observation {
+    pub seen: Observed,
+    /// The services as read, primary's first.
+    pub capacities: [Vec<Capacity>; 2],
+    /// The first read that failed in each region, primary's first: what a retry waits out.
+    pub errors: [Option<HandlerError>; 2],
+}
+
+impl Observation {
+    /// Why `side` could not be read.
+    pub fn read_error(self, side: Side, reason: &str) -> HandlerError {
+        let [primary, standby] = self.errors;
+        let error = if side == Side::Primary { primary } else { standby };
+        error.unwrap_or_else(|| HandlerError::Misconfigured(reason.to_owned()))
+    }
+}
 
 impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
     /// Both regions as they are now; a region whose APIs fail reads as unhealthy.
-    pub(super) async fn observe(&self) -> (Observed, [Vec<Capacity>; 2]) {
-        let (primary, primary_capacity) = self.observe_region(Side::Primary, &self.config.primary_alarm).await;
-        let (standby, standby_capacity) = self.observe_region(Side::Standby, &self.config.standby_alarm).await;
+    pub(super) async fn observe(&self) -> Observation {
+        let (primary, primary_capacity, primary_error) = self.observe_region(Side::Primary, &self.config.primary_alarm).await;
+        let (standby, standby_capacity, standby_error) = self.observe_region(Side::Standby, &self.config.standby_alarm).await;
         let serving = match self.dns.serving(&self.records()).await {
             Ok(serving) => serving,
             Err(err) => {
@@ -19,18 +39,26 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             }
         };
         let last_flip =
-            standby_capacity.iter().chain(&primary_capacity).find_map(|c| c.tags.get(tags::LAST_FLIP)).and_then(|v| parse_flip(v));
-        (Observed { primary, standby, serving, last_flip, now: (self.now)() }, [primary_capacity, standby_capacity])
+            [&primary, &standby].iter().flat_map(|r| r.services.iter().flatten()).filter_map(|s| s.last_flip).max_by_key(|(_, at)| *at);
+        Observation {
+            seen: Observed { primary, standby, serving, last_flip, now: (self.now)() },
+            capacities: [primary_capacity, standby_capacity],
+            errors: [primary_error, standby_error],
+        }
     }
 
-    async fn observe_region(&self, side: Side, alarm_name: &str) -> (RegionState, Vec<Capacity>) {
+    async fn observe_region(&self, side: Side, alarm_name: &str) -> (RegionState, Vec<Capacity>, Option<HandlerError>) {
         let ports = self.ports(side);
+        let mut error = None;
         let (healthy, alarm_state, alarm_since) = match ports.alarms.named(&[alarm_name.to_owned()]).await {
             Ok(found) => match found.into_iter().next() {
                 Some(alarm) => (alarm.state == "OK", alarm.state, alarm.since),
                 None => (false, "MISSING".to_owned(), None),
             },
-            Err(err) => (false, format!("UNREADABLE ({err})"), None),
+            Err(err) => {
+                error = Some(err);
+                (false, "UNREADABLE".to_owned(), None)
+            }
         };
         let mut services = Some(Vec::new());
         let mut capacities = Vec::new();
@@ -39,33 +67,51 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 Ok(found) => found,
                 Err(err) => {
                     warn!(region = self.region(side), error = %err, "cannot read services");
+                    error.get_or_insert(err);
                     services = None;
                     continue;
                 }
             };
             if let Some(list) = services.as_mut() {
-                list.push(ServiceState {
-                    cluster: cluster.clone(),
-                    service: service.clone(),
-                    desired: found.as_ref().map_or(0, |c| c.desired),
-                    running: found.as_ref().map_or(0, |c| c.running),
-                    min: found.as_ref().and_then(|c| c.tags.get(tags::SCALE_MIN)).and_then(|v| v.parse().ok()),
-                    frozen: found.as_ref().and_then(|c| c.tags.get(tags::FREEZE)).is_some_and(|v| v != "false"),
-                });
+                list.push(service_state(cluster, service, found.as_ref()));
             }
             capacities.extend(found);
         }
-        (RegionState { region: self.region(side).to_owned(), healthy, alarm_state, alarm_since, services }, capacities)
+        let unreadable = error.as_ref().map(ToString::to_string);
+        (RegionState { region: self.region(side).to_owned(), healthy, alarm_state, alarm_since, unreadable, services }, capacities, error)
+    }
+}
+
+/// A service as the plan sees it; one that does not exist reads as 0 tasks.
+fn service_state(cluster: &str, service: &str, found: Option<&Capacity>) -> ServiceState {
+    let empty = BTreeMap::new();
+    let tags = found.map_or(&empty, |c| &c.tags);
+    let count = |key: &str| tags.get(key).and_then(|v| v.parse().ok());
+    ServiceState {
+        cluster: cluster.to_owned(),
+        service: service.to_owned(),
+        desired: found.map_or(0, |c| c.desired),
+        running: found.map_or(0, |c| c.running),
+        min: count(tags::SCALE_MIN),
+        max: count(tags::SCALE_MAX),
+        frozen: tags.get(tags::FREEZE).and_then(|v| frozen_by(v)),
+        last_flip: tags.get(tags::LAST_FLIP).and_then(|v| parse_flip(v)),
+        primary_desired: count(tags::PRIMARY_DESIRED),
+    }
+}
+
+/// `false` is no freeze; the value region failover writes is its own; anything else a person's.
+fn frozen_by(value: &str) -> Option<FrozenBy> {
+    match value {
+        "false" => None,
+        ours if ours.starts_with(tags::FAILOVER_FREEZE_PREFIX) => Some(FrozenBy::Failover),
+        _ => Some(FrozenBy::Person),
     }
 }
 
 /// `standby:1795000000` → (Standby, 1795000000).
 fn parse_flip(value: &str) -> Option<(Side, u64)> {
     let (side, at) = tags::marker(value)?;
-    let side = match side {
-        "primary" => Side::Primary,
-        "standby" => Side::Standby,
-        _ => return None,
-    };
+    let side = [Side::Primary, Side::Standby].into_iter().find(|s| s.as_str() == side)?;
     Some((side, at))
 }

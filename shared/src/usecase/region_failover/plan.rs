@@ -18,6 +18,24 @@ impl Side {
             Side::Standby => Side::Primary,
         }
     }
+
+    /// As `deckhand:last-flip` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Primary => "primary",
+            Side::Standby => "standby",
+        }
+    }
+}
+
+/// Who froze a service's deployments (`deckhand:freeze`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrozenBy {
+    /// Region failover, when traffic left the region: failback lifts it.
+    Failover,
+    /// A person (any other value): failover leaves it as it is.
+    Person,
 }
 
 /// One ECS service as observed in its region.
@@ -29,7 +47,14 @@ pub struct ServiceState {
     pub running: i32,
     /// Its `deckhand:scale-min`, when it has one.
     pub min: Option<i32>,
-    pub frozen: bool,
+    /// Its `deckhand:scale-max`: what the standby is raised to when the primary's count is unknown.
+    pub max: Option<i32>,
+    pub frozen: Option<FrozenBy>,
+    /// Its `deckhand:last-flip`.
+    pub last_flip: Option<(Side, u64)>,
+    /// On the standby: the primary's desired count as last seen while the primary served
+    /// (`deckhand:primary-desired`).
+    pub primary_desired: Option<i32>,
 }
 
 /// A region: its health alarm and its services (`None` when its API could not be read).
@@ -38,9 +63,12 @@ pub struct RegionState {
     pub region: String,
     /// The health alarm is OK (and readable).
     pub healthy: bool,
+    /// OK, ALARM or INSUFFICIENT_DATA as CloudWatch says; MISSING (no such alarm) or UNREADABLE.
     pub alarm_state: String,
     /// Seconds since the epoch at which the alarm entered its current state.
     pub alarm_since: Option<u64>,
+    /// What could not be read there (its health alarm or its services), and why.
+    pub unreadable: Option<String>,
     pub services: Option<Vec<ServiceState>>,
 }
 
@@ -56,9 +84,29 @@ pub struct Observed {
     pub standby: RegionState,
     /// Which region DNS sends traffic to; `None` when Route 53 could not be read.
     pub serving: Option<Side>,
-    /// The last flip: which side it moved traffic to, and when.
+    /// The newest flip recorded on any service: which side it moved traffic to, and when.
     pub last_flip: Option<(Side, u64)>,
     pub now: u64,
+}
+
+impl Observed {
+    /// A move to `to` still owes its notice and its record: the newest `deckhand:last-flip` points
+    /// elsewhere (none at all reads as the primary). The record is written last, after DNS moved
+    /// and the notice went out, so whatever failed before it, a retry sees the flip as owed.
+    pub fn flip_owed(&self, to: Side) -> bool {
+        self.last_flip.map_or(Side::Primary, |(side, _)| side) != to
+    }
+
+    pub fn region(&self, side: Side) -> &RegionState {
+        match side {
+            Side::Primary => &self.primary,
+            Side::Standby => &self.standby,
+        }
+    }
+
+    fn services(&self) -> impl Iterator<Item = &ServiceState> {
+        [&self.primary, &self.standby].into_iter().flat_map(|region| region.services.iter().flatten())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,9 +158,17 @@ pub enum Step {
         cluster: String,
         service: String,
     },
-    /// Remember the flip (for flap damping).
+    /// Record the flip to `to` at `at` on every service that does not carry it yet (for flap
+    /// damping, and as the sign that the flip is done and announced).
     RecordFlip {
         to: Side,
+        at: u64,
+    },
+    /// Remember the primary's desired count of a service on the standby's service of that name.
+    RememberPrimaryCount {
+        cluster: String,
+        service: String,
+        desired: i32,
     },
 }
 
@@ -125,6 +181,10 @@ pub enum Plan {
     Hold { reason: String },
     /// Do nothing and tell a person now: e.g. both regions are unhealthy.
     Alert { reason: String },
+    /// Do nothing now and fail, so that the invocation is retried: `side` could not be read —
+    /// the region traffic should move to (moving there unseen is not safe), or the serving one,
+    /// whose health decides whether traffic moves at all.
+    Retry { side: Side, reason: String },
 }
 
 pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
@@ -133,20 +193,39 @@ pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
     let target = match intent {
         Intent::Failover => Side::Standby,
         Intent::Failback => Side::Primary,
-        Intent::Automatic => match serving {
-            Side::Primary if primary.healthy => return Plan::Hold { reason: format!("{} serves and is healthy", primary.region) },
-            Side::Primary => Side::Standby,
-            Side::Standby if !standby.healthy => Side::Primary,
-            Side::Standby if !settings.auto_failback => {
-                return Plan::Hold { reason: format!("{} serves; failback to {} is manual", standby.region, primary.region) };
+        Intent::Automatic => {
+            // The serving region's alarm unreadable while its services answer: a hiccup of one
+            // API, not a region down (whose APIs all fail), and no reason to move traffic.
+            let here = seen.region(serving);
+            if let Some(why) = &here.unreadable
+                && here.services.is_some()
+            {
+                let reason =
+                    format!("the health alarm of {} could not be read ({why}) though its services answer: nothing moved", here.region);
+                return Plan::Retry { side: serving, reason };
             }
-            Side::Standby => Side::Primary,
-        },
+            match serving {
+                Side::Primary if primary.healthy => {
+                    return stay(seen, Side::Primary, format!("{} serves and is healthy", primary.region));
+                }
+                Side::Primary => Side::Standby,
+                Side::Standby if !standby.healthy || (settings.auto_failback && primary.healthy) => Side::Primary,
+                Side::Standby if settings.auto_failback => {
+                    return stay(seen, Side::Standby, format!("{} serves; {} is not healthy", standby.region, primary.region));
+                }
+                Side::Standby => {
+                    return stay(seen, Side::Standby, format!("{} serves; failback to {} is manual", standby.region, primary.region));
+                }
+            }
+        }
     };
     let (to, from) = match target {
         Side::Standby => (standby, primary),
         Side::Primary => (primary, standby),
     };
+    if let Some(why) = &to.unreadable {
+        return Plan::Retry { side: target, reason: format!("{} could not be read ({why}): nothing moved", to.region) };
+    }
     if !to.healthy && !from.healthy {
         return Plan::Alert {
             reason: format!(
@@ -159,13 +238,15 @@ pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
         return Plan::Alert { reason: format!("{} is not healthy (alarm {}): traffic stays", to.region, to.alarm_state) };
     }
     if !to.running_tasks() {
-        return Plan::Alert { reason: format!("{} has no running tasks (or cannot be read): traffic stays", to.region) };
+        return Plan::Alert { reason: format!("{} has no running tasks: traffic stays", to.region) };
     }
-    let completing = seen.serving == Some(target);
-    if !completing {
-        // Flap damping, and the primary's stabilization window, apply to moving traffic; an
-        // operator's explicit failover is theirs to make.
+    if seen.serving != Some(target) {
+        // Flap damping keeps a flapping alarm from moving traffic back and forth; it never keeps
+        // traffic on a failed standby when the primary is healthy ("never worse"). An operator's
+        // explicit move is theirs to make.
+        let off_a_failed_standby = target == Side::Primary && !standby.healthy;
         if intent == Intent::Automatic
+            && !off_a_failed_standby
             && let Some((_, at)) = seen.last_flip
             && seen.now.saturating_sub(at) < settings.dwell
         {
@@ -192,188 +273,99 @@ pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
     Plan::Move { to: target, steps }
 }
 
-/// What is still missing for `to` to serve: scale, DNS, freeze the other side, unfreeze this one.
+/// Traffic stays on `side`: only what an earlier run left undone there (a freeze, an unfreeze,
+/// the flip's notice and record) is finished. When DNS could not be read, nothing is.
+fn stay(seen: &Observed, side: Side, reason: String) -> Plan {
+    let steps = if seen.serving == Some(side) { steps_to(side, seen) } else { Vec::new() };
+    if steps.is_empty() { Plan::Hold { reason } } else { Plan::Move { to: side, steps } }
+}
+
+/// What is still missing for `to` to serve: scale, DNS, freeze the other side, unfreeze this one,
+/// record the flip.
 fn steps_to(to: Side, seen: &Observed) -> Vec<Step> {
     let (arriving, leaving) = match to {
         Side::Standby => (&seen.standby, &seen.primary),
         Side::Primary => (&seen.primary, &seen.standby),
     };
     let mut steps = Vec::new();
-    let arriving_services = arriving.services.clone().unwrap_or_default();
-    for (i, service) in arriving_services.iter().enumerate() {
-        // The paired service on the other side sets the capacity to be ready for.
-        let peer = leaving.services.as_ref().and_then(|s| s.get(i)).map_or(0, |s| s.desired);
-        let wanted = peer.max(service.min.unwrap_or(0)).max(service.desired);
-        if wanted > service.desired {
-            steps.push(Step::Scale {
-                side: to,
-                cluster: service.cluster.clone(),
-                service: service.service.clone(),
-                from: service.desired,
-                to: wanted,
-            });
-        }
-    }
+    // Capacity comes first, so traffic lands on tasks that run; once a region serves, its count
+    // is the scaler's.
     if seen.serving != Some(to) {
+        for (i, service) in arriving.services.iter().flatten().enumerate() {
+            let wanted = peer_desired(to, i, service, leaving).max(service.min.unwrap_or(0)).max(service.desired);
+            if wanted > service.desired {
+                steps.push(Step::Scale {
+                    side: to,
+                    cluster: service.cluster.clone(),
+                    service: service.service.clone(),
+                    from: service.desired,
+                    to: wanted,
+                });
+            }
+        }
         steps.push(Step::MoveDns { to });
     }
+    // A service's part in a flip is done once the flip is recorded on it: a freeze a person lifted
+    // (or set) since then is theirs.
+    let recorded = seen.last_flip.filter(|(side, _)| *side == to);
+    let pending = |service: &&ServiceState| recorded.is_none() || service.last_flip != recorded;
     match to {
-        // The region traffic leaves is frozen, so no deployment shifts traffic there meanwhile.
+        // The region traffic leaves is frozen, so no deployment shifts traffic there meanwhile;
+        // a freeze already there (a person's) stays as it is. A primary that cannot be read is
+        // frozen by the first run that can read it.
         Side::Standby => {
-            for service in leaving.services.iter().flatten().filter(|s| !s.frozen) {
+            for service in leaving.services.iter().flatten().filter(pending).filter(|s| s.frozen.is_none()) {
                 steps.push(Step::Freeze { side: Side::Primary, cluster: service.cluster.clone(), service: service.service.clone() });
             }
         }
-        // Failback lifts the freeze failover set.
+        // Failback lifts the freezes failover set, and only those.
         Side::Primary => {
-            for service in arriving_services.iter().filter(|s| s.frozen) {
+            for service in arriving.services.iter().flatten().filter(pending).filter(|s| s.frozen == Some(FrozenBy::Failover)) {
                 steps.push(Step::Unfreeze { side: Side::Primary, cluster: service.cluster.clone(), service: service.service.clone() });
             }
         }
     }
-    if !steps.is_empty() && seen.last_flip.map(|(side, _)| side) != Some(to) {
-        steps.push(Step::RecordFlip { to });
+    match recorded {
+        None if seen.flip_owed(to) => steps.push(Step::RecordFlip { to, at: seen.now }),
+        // Recorded, but not on every service (one could not be read, or its tag failed).
+        Some((_, at)) if seen.services().any(|s| s.last_flip != recorded) => steps.push(Step::RecordFlip { to, at }),
+        _ => {}
     }
     steps
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW: u64 = 1_795_000_000;
-
-    fn service(desired: i32, running: i32, frozen: bool) -> ServiceState {
-        ServiceState { cluster: "prod".into(), service: "web".into(), desired, running, min: Some(2), frozen }
-    }
-
-    fn region(name: &str, healthy: bool, since: u64, svc: ServiceState) -> RegionState {
-        RegionState {
-            region: name.into(),
-            healthy,
-            alarm_state: if healthy { "OK".into() } else { "ALARM".into() },
-            alarm_since: Some(since),
-            services: Some(vec![svc]),
-        }
-    }
-
-    /// Primary (6 tasks) and standby (2 tasks), healthy or not, serving `serving`.
-    fn seen(primary_ok: bool, standby_ok: bool, serving: Side) -> Observed {
-        Observed {
-            primary: region("us-east-1", primary_ok, NOW - 60, service(6, 6, false)),
-            standby: region("us-west-2", standby_ok, NOW - 3600, service(2, 2, false)),
-            serving: Some(serving),
-            last_flip: None,
-            now: NOW,
-        }
-    }
-
-    fn failed_over() -> Observed {
-        let mut o = seen(true, true, Side::Standby);
-        o.primary.services = Some(vec![service(6, 6, true)]);
-        o.standby.services = Some(vec![service(6, 6, false)]);
-        o.last_flip = Some((Side::Standby, NOW - 3600));
-        o
-    }
-
-    const AUTO: Intent = Intent::Automatic;
-
-    #[test]
-    fn primary_down_standby_up_fails_over_fully() {
-        let plan = plan(&seen(false, true, Side::Primary), AUTO, &Settings::default());
-        let expected = vec![
-            Step::Scale { side: Side::Standby, cluster: "prod".into(), service: "web".into(), from: 2, to: 6 },
-            Step::MoveDns { to: Side::Standby },
-            Step::Freeze { side: Side::Primary, cluster: "prod".into(), service: "web".into() },
-            Step::RecordFlip { to: Side::Standby },
-        ];
-        assert_eq!(plan, Plan::Move { to: Side::Standby, steps: expected });
-    }
-
-    #[test]
-    fn both_down_changes_nothing_and_alerts() {
-        assert!(
-            matches!(plan(&seen(false, false, Side::Primary), AUTO, &Settings::default()), Plan::Alert { reason } if reason.contains("both regions"))
-        );
-        assert!(matches!(plan(&seen(false, false, Side::Primary), Intent::Failover, &Settings::default()), Plan::Alert { .. }));
-    }
-
-    #[test]
-    fn a_standby_without_running_tasks_is_not_a_refuge() {
-        let mut o = seen(false, true, Side::Primary);
-        o.standby.services = Some(vec![service(2, 0, false)]);
-        assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Alert { reason } if reason.contains("no running tasks")));
-    }
-
-    #[test]
-    fn already_failed_over_has_nothing_left() {
-        let mut o = failed_over();
-        o.primary.healthy = false;
-        assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Hold { reason } if reason.contains("manual")));
-        assert!(matches!(plan(&o, Intent::Failover, &Settings::default()), Plan::Hold { reason } if reason.contains("nothing left")));
-    }
-
-    #[test]
-    fn a_partial_failover_is_completed() {
-        let mut o = failed_over();
-        o.primary.healthy = false;
-        o.primary.services = Some(vec![service(6, 6, false)]); // the freeze did not happen
-        let steps = vec![Step::Freeze { side: Side::Primary, cluster: "prod".into(), service: "web".into() }];
-        assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps });
-    }
-
-    #[test]
-    fn flapping_within_the_dwell_time_does_not_move_traffic() {
-        let mut o = seen(false, true, Side::Primary);
-        o.last_flip = Some((Side::Primary, NOW - 120));
-        assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Hold { reason } if reason.contains("dwell")));
-        o.last_flip = Some((Side::Primary, NOW - 301));
-        assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Standby, .. }));
-        o.last_flip = Some((Side::Primary, NOW - 120));
-        assert!(matches!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { .. }), "an operator's failover is not damped");
-    }
-
-    #[test]
-    fn failback_waits_for_the_stabilization_window() {
-        let auto = Settings { auto_failback: true, ..Settings::default() };
-        let mut o = failed_over();
-        o.primary.alarm_since = Some(NOW - 599);
-        assert!(matches!(plan(&o, AUTO, &auto), Plan::Hold { reason } if reason.contains("stabilization")));
-        assert!(matches!(plan(&o, Intent::Failback, &Settings::default()), Plan::Hold { reason } if reason.contains("stabilization")));
-        o.primary.alarm_since = Some(NOW - 601);
-        let expected = vec![
-            Step::MoveDns { to: Side::Primary },
-            Step::Unfreeze { side: Side::Primary, cluster: "prod".into(), service: "web".into() },
-            Step::RecordFlip { to: Side::Primary },
-        ];
-        assert_eq!(plan(&o, AUTO, &auto), Plan::Move { to: Side::Primary, steps: expected.clone() });
-        assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps: expected });
-    }
-
-    #[test]
-    fn a_failing_standby_sends_traffic_back_at_once() {
-        let mut o = failed_over();
-        o.standby.healthy = false;
-        o.standby.alarm_state = "ALARM".into();
-        o.primary.alarm_since = Some(NOW - 30);
-        assert!(
-            matches!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Primary, .. }),
-            "the standby failing beats the window"
-        );
-    }
-
-    #[test]
-    fn failback_to_an_unhealthy_primary_is_refused() {
-        let mut o = failed_over();
-        o.primary.healthy = false;
-        o.primary.alarm_state = "ALARM".into();
-        assert!(
-            matches!(plan(&o, Intent::Failback, &Settings::default()), Plan::Alert { reason } if reason.contains("us-east-1 is not healthy"))
-        );
-    }
-
-    #[test]
-    fn healthy_primary_holds() {
-        assert!(matches!(plan(&seen(true, true, Side::Primary), AUTO, &Settings::default()), Plan::Hold { .. }));
+/// The count the `i`th service arriving on `to` gets ready for: its peer's in the region traffic
+/// leaves. When the primary cannot be read (the usual state of a region that is down), what is
+/// known of it instead: the count the standby remembers, else the standby's own `deckhand:scale-max`.
+fn peer_desired(to: Side, i: usize, service: &ServiceState, leaving: &RegionState) -> i32 {
+    match &leaving.services {
+        Some(services) => services.get(i).map_or(0, |peer| peer.desired),
+        None if to == Side::Standby => service.primary_desired.or(service.max).unwrap_or(0),
+        None => 0,
     }
 }
+
+/// While the primary serves and both regions can be read, each standby service remembers its
+/// primary peer's desired count, written only when the count changed (a tag write per change,
+/// not per run), so that a failover while the primary cannot be read pre-scales to it.
+pub fn counts_to_remember(seen: &Observed) -> Vec<Step> {
+    let (Some(primary), Some(standby)) = (&seen.primary.services, &seen.standby.services) else {
+        return Vec::new();
+    };
+    if seen.serving != Some(Side::Primary) {
+        return Vec::new();
+    }
+    primary
+        .iter()
+        .zip(standby)
+        .filter(|(primary, standby)| standby.primary_desired != Some(primary.desired))
+        .map(|(primary, standby)| Step::RememberPrimaryCount {
+            cluster: standby.cluster.clone(),
+            service: standby.service.clone(),
+            desired: primary.desired,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@
 //! re-checks every such alarm still in ALARM: CloudWatch sends an event only on a transition, and
 //! a service under sustained load must keep scaling until it reaches its maximum.
 
+pub mod marker;
 mod notification;
 pub mod plan;
 #[cfg(test)]
@@ -16,9 +17,9 @@ use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Alarm, Alarms, Capacity, CodeDeployments, Controller, Notifier, ServiceCapacity};
 use crate::runtime::Clock;
 use crate::tags;
-use crate::usecase::publish_or_log;
+use marker::{LastAction, Step};
 use notification::{at_max_notification, scaled_notification};
-use plan::{Decision, Direction, LastAction, Observation, ScalingPolicy, decide};
+use plan::{Decision, Direction, Observation, ScalingPolicy, decide};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -81,9 +82,6 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
 
     async fn evaluate(&self, alarm: &Alarm, trigger: Trigger, cluster: &str, service: &str) -> Result<ResourceResult, HandlerError> {
         let ignore = |reason: String| Ok(ResourceResult::Ignored { reason });
-        if alarm.state != "ALARM" {
-            return ignore(format!("alarm is {} now", alarm.state));
-        }
         let Some(direction) = alarm.comparison.as_deref().and_then(Direction::from_comparison) else {
             return ignore(format!("comparison {:?} is neither above nor below a threshold", alarm.comparison));
         };
@@ -107,13 +105,24 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
                 return ignore(reason);
             }
         };
+        let last_action = capacity.tags.get(tags::LAST_SCALE).and_then(|v| LastAction::parse(v));
+        // A step done but perhaps not announced is announced before anything else, whatever the
+        // alarm says now: Lambda's retry of the event that caused it may find the alarm OK.
+        if let Some((intent, step)) = last_action.and_then(|last| Some((last, last.unannounced(capacity.desired)?))) {
+            self.announce(alarm, &capacity, &policy, intent, step).await?;
+            let (direction, metric) = (intent.direction, alarm.latest_datapoint);
+            return Ok(ResourceResult::Scaled { direction, from: step.from, to: step.to, metric, threshold, notified: true });
+        }
+        if alarm.state != "ALARM" {
+            return ignore(format!("alarm is {} now", alarm.state));
+        }
         let now = (self.now)();
         let observation = Observation {
             direction,
             metric: alarm.latest_datapoint,
             threshold,
             desired: capacity.desired,
-            last_action: capacity.tags.get(tags::LAST_SCALE).and_then(|v| LastAction::parse(v)),
+            last_action,
             now,
             // Only scale-in looks at deployments; spare the calls otherwise.
             deployment_in_flight: direction == Direction::In && self.deployment_in_flight(&capacity).await?,
@@ -121,21 +130,43 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
         let decision = decide(&policy, &observation);
         match decision {
             Decision::Scale { from, to } => {
-                // Cooldown first: a concurrent invocation that reads after this sees it and holds;
-                // one that read before computes the same absolute count, so the service scales once.
-                let action = LastAction { direction, at: now };
-                self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &action.tag_value()).await?;
+                // The intent first, then UpdateService, the notification, and the marker that says
+                // both are done. Every failure fails the invocation, and the retry reads where it
+                // stopped from the count and the marker: the count still at `from` → it sets `to`
+                // (`decide`); the count at `to` → it announces. The other order (UpdateService, then
+                // the marker) is not safe: a failed tag write leaves a moved count under an old
+                // marker, and the retry would take a second step from it.
+                let step = Step { from, to };
+                let intent = LastAction { direction, at: now, pending: Some(step) };
+                self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &intent.tag_value()).await?;
                 self.ecs.set_desired_count(cluster, service, to).await?;
-                let notified = publish_or_log(&self.notifier, &scaled_notification(alarm, &capacity, &policy, direction, from, to)).await;
-                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold, notified })
+                self.announce(alarm, &capacity, &policy, intent, step).await?;
+                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold, notified: true })
             }
-            // Worth a person's attention once, when the alarm fires, not at every re-check.
+            // Worth a person's attention once, when the alarm fires, not at every re-check. A
+            // failed Publish fails the invocation: the retry, with nothing else to do, sends it.
             Decision::AtLimit { desired, limit } if direction == Direction::Out && trigger == Trigger::Transition => {
-                let notified = publish_or_log(&self.notifier, &at_max_notification(alarm, &capacity, desired, limit)).await;
-                Ok(ResourceResult::Held { direction, decision, notified })
+                self.notifier.publish(&at_max_notification(alarm, &capacity, desired, limit)).await?;
+                Ok(ResourceResult::Held { direction, decision, notified: true })
             }
             decision => Ok(ResourceResult::Held { direction, decision, notified: false }),
         }
+    }
+
+    /// Publishes the scaling notification of `intent`'s step, then marks the step done. Until
+    /// then the marker still says the step was intended, so a retry announces it (again, with the
+    /// same deduplication id, when only the marker's write failed).
+    async fn announce(
+        &self,
+        alarm: &Alarm,
+        capacity: &Capacity,
+        policy: &ScalingPolicy,
+        intent: LastAction,
+        step: Step,
+    ) -> Result<(), HandlerError> {
+        self.notifier.publish(&scaled_notification(alarm, capacity, policy, intent.direction, intent.at, step)).await?;
+        let done = LastAction { pending: None, ..intent };
+        self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &done.tag_value()).await
     }
 
     /// A rolling deployment (several ECS deployments), a blue/green one (several task sets), or

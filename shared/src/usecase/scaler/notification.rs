@@ -1,5 +1,6 @@
 //! Scaling notifications: what changed and why, and a service stuck at its maximum.
 
+use super::marker::Step;
 use super::plan::{Direction, ScalingPolicy};
 use crate::notify::{Notification, Severity};
 use crate::ports::{Alarm, Capacity};
@@ -13,14 +14,17 @@ fn metric_line(alarm: &Alarm) -> String {
     format!("{metric} {value}{threshold}, alarm {}", alarm.name)
 }
 
+/// The step `from -> to` intended at `at`: a retry that announces it again (its first Publish
+/// failed, or its answer was lost) sends the same deduplication id.
 pub fn scaled_notification(
     alarm: &Alarm,
     capacity: &Capacity,
     policy: &ScalingPolicy,
     direction: Direction,
-    from: i32,
-    to: i32,
+    at: u64,
+    step: Step,
 ) -> Notification {
+    let Step { from, to } = step;
     let cluster = capacity.cluster_arn.rsplit('/').next().unwrap_or_default();
     let limit = if to == policy.max {
         " (maximum)"
@@ -49,7 +53,7 @@ pub fn scaled_notification(
         cluster: Some(cluster.to_owned()),
         service: Some(capacity.name.clone()),
         project: None,
-        dedup_key: Some(format!("{}:{}:{from}->{to}", capacity.arn, direction.as_str())),
+        dedup_key: Some(format!("{}:{}:{at}:{from}->{to}", capacity.arn, direction.as_str())),
     }
 }
 

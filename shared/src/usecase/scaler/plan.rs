@@ -1,5 +1,6 @@
 //! Pure scaling decisions: whether a service in alarm scales, in which direction, by how much.
 
+use super::marker::LastAction;
 use crate::tags;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -70,29 +71,6 @@ impl ScalingPolicy {
     }
 }
 
-/// The last scaling action, as recorded on the service (tag `deckhand:last-scale`, `out:EPOCH`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LastAction {
-    pub direction: Direction,
-    pub at: u64,
-}
-
-impl LastAction {
-    pub fn parse(value: &str) -> Option<Self> {
-        let (direction, at) = tags::marker(value)?;
-        let direction = match direction {
-            "out" => Direction::Out,
-            "in" => Direction::In,
-            _ => return None,
-        };
-        Some(Self { direction, at })
-    }
-
-    pub fn tag_value(self) -> String {
-        tags::marker_value(self.direction.as_str(), self.at)
-    }
-}
-
 /// What a scaling decision looks at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
@@ -117,6 +95,15 @@ pub enum Decision {
 }
 
 pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
+    if let Some(step) = seen.last_action.and_then(|last| last.unfinished(seen.direction, seen.desired, policy)) {
+        if seen.direction == Direction::In && seen.deployment_in_flight {
+            return Decision::DeploymentInFlight;
+        }
+        return Decision::Scale { from: step.from, to: step.to };
+    }
+    // Any other intent counts as done at `at`: one whose count reached its target was done; one
+    // that cannot be finished (the other direction, a count moved since, a policy changed) holds
+    // from `at` at least as long as the older marker it replaced would have.
     let cooldown = match (seen.direction, seen.last_action) {
         (Direction::Out, Some(last)) if last.direction == Direction::Out => {
             policy.out_cooldown.saturating_sub(seen.now.saturating_sub(last.at))
@@ -154,6 +141,7 @@ pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::usecase::scaler::marker::Step;
 
     fn seen(direction: Direction, metric: Option<f64>, desired: i32) -> Observation {
         let threshold = if direction == Direction::Out { 70.0 } else { 30.0 };
@@ -161,7 +149,13 @@ mod tests {
     }
 
     fn after(mut o: Observation, direction: Direction, seconds_ago: u64) -> Observation {
-        o.last_action = Some(LastAction { direction, at: o.now - seconds_ago });
+        o.last_action = Some(LastAction { direction, at: o.now - seconds_ago, pending: None });
+        o
+    }
+
+    /// `o` after an intent `from -> to` recorded `seconds_ago`, whatever became of it.
+    fn intended(mut o: Observation, direction: Direction, (from, to): (i32, i32), seconds_ago: u64) -> Observation {
+        o.last_action = Some(LastAction { direction, at: o.now - seconds_ago, pending: Some(Step { from, to }) });
         o
     }
 
@@ -184,7 +178,7 @@ mod tests {
             ("scale in: one task", seen(inn, Some(5.0), 4), Decision::Scale { from: 4, to: 3 }),
             ("at min", seen(inn, Some(5.0), 2), Decision::AtLimit { desired: 2, limit: 2 }),
             ("above max scales in to max", seen(inn, Some(5.0), 6), Decision::Scale { from: 6, to: 4 }),
-            ("scale in during a deployment", in_flight, Decision::DeploymentInFlight),
+            ("scale in during a deployment", in_flight.clone(), Decision::DeploymentInFlight),
             ("scale out during a deployment", out_in_flight, Decision::Scale { from: 2, to: 3 }),
             ("out cooldown 59 s", after(seen(out, Some(90.0), 3), out, 59), Decision::Cooldown { remaining_seconds: 1 }),
             ("out cooldown 60 s", after(seen(out, Some(90.0), 3), out, 60), Decision::Scale { from: 3, to: 4 }),
@@ -194,6 +188,21 @@ mod tests {
             ("in cooldown after out 301 s", after(seen(inn, Some(5.0), 4), out, 301), Decision::Scale { from: 4, to: 3 }),
             ("in cooldown after in 59 s", after(seen(inn, Some(5.0), 4), inn, 59), Decision::Cooldown { remaining_seconds: 241 }),
             ("clock behind the tag", after(seen(out, Some(90.0), 3), out, 0), Decision::Cooldown { remaining_seconds: 60 }),
+            // Intents: finished as recorded while the count is where they start.
+            ("retry of a failed step: finished", intended(seen(out, Some(90.0), 2), out, (2, 3), 10), Decision::Scale { from: 2, to: 3 }),
+            ("finished as recorded", intended(seen(out, Some(200.0), 2), out, (2, 3), 10), Decision::Scale { from: 2, to: 3 }),
+            ("scale-in retry", intended(seen(inn, Some(5.0), 4), inn, (4, 3), 10), Decision::Scale { from: 4, to: 3 }),
+            ("scale-in retry during a deployment", intended(in_flight, inn, (3, 2), 10), Decision::DeploymentInFlight),
+            ("step done: cooldown", intended(seen(out, Some(90.0), 3), out, (2, 3), 10), Decision::Cooldown { remaining_seconds: 50 }),
+            ("step done, cooldown over", intended(seen(out, Some(90.0), 3), out, (2, 3), 60), Decision::Scale { from: 3, to: 4 }),
+            ("count moved since", intended(seen(out, Some(90.0), 4), out, (2, 3), 10), Decision::Cooldown { remaining_seconds: 50 }),
+            ("unfinished out holds in", intended(seen(inn, Some(5.0), 3), out, (3, 4), 10), Decision::Cooldown { remaining_seconds: 290 }),
+            ("unfinished in: out not held", intended(seen(out, Some(90.0), 3), inn, (3, 2), 10), Decision::Scale { from: 3, to: 4 }),
+            (
+                "target beyond a lowered max",
+                intended(seen(out, Some(90.0), 4), out, (4, 5), 10),
+                Decision::Cooldown { remaining_seconds: 50 },
+            ),
         ];
         for (name, observation, expected) in cases {
             assert_eq!(decide(&p, &observation), expected, "{name}");
@@ -216,13 +225,9 @@ mod tests {
     }
 
     #[test]
-    fn directions_and_last_actions() {
+    fn directions() {
         assert_eq!(Direction::from_comparison("GreaterThanOrEqualToThreshold"), Some(Direction::Out));
         assert_eq!(Direction::from_comparison("LessThanThreshold"), Some(Direction::In));
         assert_eq!(Direction::from_comparison("LessThanLowerOrGreaterThanUpperThreshold"), None);
-        let last = LastAction { direction: Direction::Out, at: 1_732_270_000 };
-        assert_eq!(LastAction::parse(&last.tag_value()), Some(last));
-        assert_eq!(LastAction::parse("sideways:1"), None);
-        assert_eq!(LastAction::parse("out:soon"), None);
     }
 }

@@ -5,6 +5,8 @@ use crate::config::DEFAULT_SCALING_ALARM_PREFIX;
 use crate::fakes::{FakeAws, FakeClock, FakeCloudWatch, FakeCodeDeploy, FakeEcs, FakeService, FakeSns, Fault, sample_event};
 use crate::ports::EcsDeployment;
 
+mod fault_matrix;
+
 const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
 const LOW: &str = "deckhand-scale-prod-web-cpu-low";
 const T0: u64 = 1_795_000_000;
@@ -196,25 +198,70 @@ async fn scale_in_waits_until_the_deployment_in_flight_ends() {
 }
 
 #[tokio::test]
-async fn failed_update_service_fails_the_invocation() {
+async fn failed_update_service_fails_the_invocation_and_the_retry_scales() {
     let w = World::new(high(), |s| s);
     w.aws.faults.fail_nth("ecs:UpdateService", 1, Fault::Error);
     let err = w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
     assert!(matches!(&err, HandlerError::Incomplete { failed: 1, total: 1, .. }), "{err}");
     assert!(err.to_string().contains("InternalFailure"), "{err}");
-    assert_eq!((w.web().desired, w.published()), (2, vec![]));
+    // Only the intent is recorded: it does not hold the retry, which finishes it.
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (2, Some(format!("out:{T0}:2:3")), vec![]));
 
-    // Today the cooldown tag is written before UpdateService, so it outlives the failure and
-    // Lambda's retry is held by a cooldown for a scaling that never happened. The convergence
-    // issue changes this: no `deckhand:last-scale` after a failed UpdateService, and the retry
-    // scales 2 -> 3. These assertions pin today's behaviour until then.
-    let calls = w.aws.faults.calls();
-    let (tagged, updated) = (calls.iter().position(|c| *c == "ecs:TagResource"), calls.iter().position(|c| *c == "ecs:UpdateService"));
-    assert!(tagged.is_some() && tagged < updated, "{calls:?}");
-    assert_eq!(w.last_scale(), Some(format!("out:{T0}")));
+    w.advance(10);
     let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
-    assert!(is_held(&retry, Decision::Cooldown { remaining_seconds: 60 }), "{retry:?}");
-    assert_eq!(w.web().desired, 2);
+    assert!(matches!(retry, ResourceResult::Scaled { from: 2, to: 3, notified: true, .. }), "{retry:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{}", T0 + 10)), vec!["scaling.out"]));
+}
+
+#[tokio::test]
+async fn lost_update_service_answer_is_announced_by_the_retry_without_a_second_step() {
+    let w = World::new(high(), |s| s);
+    w.aws.faults.fail_nth("ecs:UpdateService", 1, Fault::LostResponse);
+    w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    assert_eq!((w.web().desired, w.published()), (3, vec![]));
+
+    let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(retry, ResourceResult::Scaled { from: 2, to: 3, .. }), "{retry:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}")), vec!["scaling.out"]));
+    assert_eq!(w.aws.faults.count("ecs:UpdateService"), 1);
+}
+
+#[tokio::test]
+async fn failed_publish_fails_the_invocation_and_the_retry_sends_it_though_the_alarm_is_ok() {
+    let w = World::new(high(), |s| s);
+    w.aws.faults.fail_nth("sns:Publish", 1, Fault::Error);
+    let err = w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    assert!(err.to_string().contains("sns:Publish"), "{err}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}:2:3")), vec![]));
+
+    // The load is gone by the time Lambda retries: the step is announced all the same.
+    w.aws.cloudwatch.put_alarm(Alarm { state: "OK".into(), ..high() });
+    let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(retry, ResourceResult::Scaled { from: 2, to: 3, notified: true, .. }), "{retry:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}")), vec!["scaling.out"]));
+    let dedup = w.aws.sns.published()[0].dedup_key.clone();
+    assert_eq!(dedup, Some(format!("{}:out:{T0}:2->3", w.web().arn)));
+}
+
+#[tokio::test]
+async fn failed_marker_write_after_the_notice_repeats_it_with_its_id_and_scales_once() {
+    let w = World::new(high(), |s| s);
+    w.aws.faults.fail_nth("ecs:TagResource", 2, Fault::Error);
+    w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    let published = w.aws.sns.published();
+    assert_eq!((published.len(), &published[0].dedup_key), (2, &published[1].dedup_key));
+    assert_eq!((w.web().desired, w.last_scale()), (3, Some(format!("out:{T0}"))));
+}
+
+#[tokio::test]
+async fn failed_at_max_warning_fails_the_invocation_and_the_retry_sends_it() {
+    let w = World::new(high(), |s| s.tasks(4, 4));
+    w.aws.faults.fail_nth("sns:Publish", 1, Fault::Throttled);
+    w.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap_err();
+    let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
+    assert!(matches!(retry, ResourceResult::Held { notified: true, .. }), "{retry:?}");
+    assert_eq!((w.web().desired, w.last_scale(), w.published()), (4, None, vec!["scaling.at_max"]));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 
 mod notification;
 pub mod plan;
+mod reply;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -17,17 +18,16 @@ use crate::config::GateConfig;
 use crate::config::words;
 use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
-use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, ServiceCapacity};
+use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, Reported, ServiceCapacity};
 use crate::tags;
-use crate::usecase::publish_or_log;
 use notification::gate_notification;
 use plan::{Evidence, ProbeRules, TargetHealth, Verdict, final_verdict, probe_state, verdict};
+pub use reply::{EcsHookResponse, GateReply, GateReport};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 pub use target::{GateTarget, Stage};
-use tracing::info;
+use tracing::{error, info};
 
 pub const FUNCTION: &str = "traffic-gate";
 
@@ -42,80 +42,8 @@ pub struct GatePorts<C, R, E, L, A, P, N> {
     pub notifier: N,
 }
 
-/// What one hook invocation found and decided: the outcome's resource result and details, and
-/// the notification's content.
-#[derive(Debug, Clone, Serialize)]
-pub struct GateReport {
-    /// `codedeploy` or `ecs`.
-    pub hook: &'static str,
-    pub execution_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<GateTarget>,
-    #[serde(flatten)]
-    pub verdict: Verdict,
-    pub evidence: Evidence,
-    pub probes: Vec<ProbeOutcome>,
-    pub checks: u32,
-}
-
-impl GateReport {
-    fn new(hook: &'static str, execution_id: &str, deployment_id: Option<&str>) -> Self {
-        Self {
-            hook,
-            execution_id: execution_id.to_owned(),
-            deployment_id: deployment_id.map(str::to_owned),
-            target: None,
-            verdict: Verdict::Pending { reason: "not evaluated".into() },
-            evidence: Evidence::default(),
-            probes: Vec::new(),
-            checks: 0,
-        }
-    }
-
-    /// The envelope: the service gated and its verdict; the evidence in `details`.
-    pub fn outcome(&self) -> Outcome {
-        let resource = match (&self.target, &self.deployment_id) {
-            (Some(target), _) => format!("{}/{}", target.cluster, target.service),
-            (None, Some(id)) => format!("deployment {id}"),
-            (None, None) => format!("hook execution {}", self.execution_id),
-        };
-        let mut outcome = Outcome::new(FUNCTION, Some(self.execution_id.clone()));
-        let result = ResourceResult::Gated { verdict: self.verdict.clone(), checks: self.checks };
-        outcome.resources.push(ResourceOutcome { resource, trigger: None, result });
-        outcome.details = Some(json!({
-            "hook": self.hook,
-            "deployment_id": self.deployment_id,
-            "target": self.target,
-            "evidence": self.evidence,
-            "probes": self.probes,
-        }));
-        outcome
-    }
-}
-
-/// What the gate answers: the outcome to a CodeDeploy hook (CodeDeploy reads the status the gate
-/// reports, not the reply), the document ECS requires to an ECS hook.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum GateReply {
-    CodeDeploy(Outcome),
-    Ecs(EcsHookResponse),
-}
-
 fn cannot_gather(err: &HandlerError) -> Verdict {
     Verdict::Fail { reasons: vec![format!("could not gather evidence: {err}")] }
-}
-
-/// What an ECS lifecycle hook returns.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EcsHookResponse {
-    pub hook_status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub call_back_delay: Option<u64>,
-    pub hook_details: Value,
 }
 
 /// What the gate carries from one ECS hook call to the next.
@@ -155,7 +83,7 @@ where
     }
 
     /// Handles either hook shape. A CodeDeploy hook always gets its status reported, also when
-    /// gathering evidence fails, so no deployment waits for the hook's timeout.
+    /// gathering evidence fails (then `Failed`), so no deployment waits for the hook's timeout.
     pub async fn handle(&self, event: Value) -> Result<GateReply, HandlerError> {
         match hook::decode(event)? {
             HookInvocation::CodeDeploy { deployment_id, execution_id } => {
@@ -165,6 +93,10 @@ where
         }
     }
 
+    /// Reports, then announces what CodeDeploy was told. A failed report or announcement fails the
+    /// invocation, so Lambda retries the hook; the retry's report finds the hook answered
+    /// (`AlreadyCompleted`, which counts as done) and announces: at least once per hook execution,
+    /// always under the same deduplication id.
     async fn codedeploy_hook(&self, deployment_id: &str, execution_id: &str) -> Result<GateReport, HandlerError> {
         let mut outcome = GateReport::new("codedeploy", execution_id, Some(deployment_id));
         match target::codedeploy_target(&self.ports.codedeploy, &self.ports.ecs, &self.ports.elb, &self.config, deployment_id).await {
@@ -189,9 +121,10 @@ where
         }
         let passed = outcome.verdict == Verdict::Pass;
         let reported = self.ports.reporter.report(deployment_id, execution_id, passed).await;
-        info!(deployment_id, passed, outcome = %json!(outcome.outcome()), "gate decided");
-        self.notify(&outcome).await;
-        reported.map(|()| outcome)
+        info!(deployment_id, passed, ?reported, outcome = %json!(outcome.outcome()), "gate decided");
+        outcome.already_reported = reported? == Reported::AlreadyCompleted;
+        self.ports.notifier.publish(&gate_notification(&outcome)).await?;
+        Ok(outcome)
     }
 
     async fn ecs_hook(&self, hook: &EcsHook) -> EcsHookResponse {
@@ -218,7 +151,7 @@ where
             Verdict::Pending { .. } => "IN_PROGRESS",
         };
         if hook_status != "IN_PROGRESS" {
-            self.notify(&outcome).await;
+            self.announce_ecs_verdict(&outcome).await;
         }
         let call_back_delay = (hook_status == "IN_PROGRESS").then(|| self.config.interval_ms.div_ceil(1000).max(1));
         let hook_details = json!({
@@ -282,7 +215,22 @@ where
         Ok(TargetHealth { target_group: group.to_owned(), healthy: count("healthy"), initial: count("initial"), unhealthy, desired })
     }
 
-    async fn notify(&self, outcome: &GateReport) {
-        publish_or_log(&self.ports.notifier, &gate_notification(outcome)).await;
+    /// ECS rolls a deployment back when its hook errors: a notification that fails must not
+    /// overturn the verdict (a passed revision rolled back at 3 a.m. because SNS hiccupped). The
+    /// reply carries the verdict regardless; an announcement that could not be made is logged at
+    /// ERROR with its whole text. ECS calls a decided hook no more, so this announcement is at most
+    /// once; the deployment's own end still reaches `deploy-events`.
+    async fn announce_ecs_verdict(&self, outcome: &GateReport) {
+        let notification = gate_notification(outcome);
+        if let Err(err) = self.ports.notifier.publish(&notification).await {
+            error!(
+                execution_id = outcome.execution_id,
+                event = notification.event,
+                subject = notification.subject,
+                text = notification.text,
+                error = %err,
+                "gate verdict NOT announced: ECS has it, no subscriber was told"
+            );
+        }
     }
 }

@@ -9,10 +9,24 @@ pub fn gate_notification(outcome: &GateReport) -> Notification {
     let (cluster, service) = outcome.target.as_ref().map_or(("?", "?"), |t| (t.cluster.as_str(), t.service.as_str()));
     let passed = outcome.verdict == Verdict::Pass;
     let passed_probes = outcome.probes.iter().filter(|p| p.ok).count();
-    let mut text = format!(
-        "Traffic gate {} for {cluster}/{service}.\n\n",
-        if passed { "PASSED: traffic may move to the new revision" } else { "FAILED: the shift is refused and the deployment rolls back" }
-    );
+    let mut text = if outcome.already_reported {
+        // A retry cannot know which status an earlier attempt reported: it says what it found and
+        // that CodeDeploy acts on the earlier status (a rollback is also announced by deploy-events).
+        format!(
+            "Traffic gate re-check {} for {cluster}/{service}.\nRepeat:   CodeDeploy already had this hook's status from an earlier \
+             attempt and acts on that one, which can differ from this re-check.\n\n",
+            if passed { "PASSED" } else { "FAILED" }
+        )
+    } else {
+        format!(
+            "Traffic gate {} for {cluster}/{service}.\n\n",
+            if passed {
+                "PASSED: traffic may move to the new revision"
+            } else {
+                "FAILED: the shift is refused and the deployment rolls back"
+            }
+        )
+    };
     if let Verdict::Fail { reasons } = &outcome.verdict {
         for reason in reasons {
             text.push_str(&format!("Reason:   {reason}\n"));
@@ -37,7 +51,11 @@ pub fn gate_notification(outcome: &GateReport) -> Notification {
     Notification {
         event: if passed { "gate.passed" } else { "gate.failed" },
         severity: if passed { Severity::Info } else { Severity::Warning },
-        subject: format!("Traffic gate {}: {cluster}/{service}", if passed { "passed" } else { "FAILED" }),
+        subject: format!(
+            "Traffic gate {}{}: {cluster}/{service}",
+            if outcome.already_reported { "re-check " } else { "" },
+            if passed { "passed" } else { "FAILED" }
+        ),
         text,
         details: json!(outcome),
         cluster: outcome.target.as_ref().map(|t| t.cluster.clone()),
