@@ -21,8 +21,8 @@ pub struct Outcome {
     pub ignored: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ResourceOutcome>,
-    /// The message the function itself published (rollouts and scaling publish one per resource
-    /// and say so in its result).
+    /// The message the function itself published (rollouts and scaling publish one per resource:
+    /// a resource's result is a success only once its notice went out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<Sent>,
     /// What the decision rested on, where that is more than the per-resource results: the gate's
@@ -61,10 +61,9 @@ pub enum ResourceResult {
         /// A deployment of an older image that this one replaced.
         #[serde(skip_serializing_if = "Option::is_none")]
         superseded: Option<String>,
-        notified: bool,
     },
     /// scaler: the desired count moved.
-    Scaled { direction: Direction, from: i32, to: i32, metric: Option<f64>, threshold: f64, notified: bool },
+    Scaled { direction: Direction, from: i32, to: i32, metric: Option<f64>, threshold: f64 },
     /// scaler: the alarm asked for a change the policy holds back (cooldown, limit, deployment).
     Held {
         direction: Direction,

@@ -45,11 +45,10 @@ async fn push_registers_a_pinned_revision_and_rolls_the_service() {
     let outcome = w.function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
 
     assert_eq!(outcome.resources.len(), 1);
-    let ResourceResult::Deployed { task_definition, revision, deployment_id, controller, notified, .. } = &outcome.resources[0].result
-    else {
+    let ResourceResult::Deployed { task_definition, revision, deployment_id, controller, .. } = &outcome.resources[0].result else {
         panic!("expected a deployment: {outcome:?}")
     };
-    assert_eq!((*revision, *controller, *notified), (2, "ECS", true));
+    assert_eq!((*revision, *controller), (2, "ECS"));
     assert!(!deployment_id.is_empty());
 
     // The service now runs the new revision.

@@ -4,7 +4,7 @@
 use deckhand::config::{BuildFinishedConfig, DeployEventsConfig, ImagePushedConfig};
 use deckhand::outcome::ResourceResult;
 use deckhand::wiring::{self, SdkBuildFinished, SdkDeployEvents, SdkImagePushed};
-use deckhand_integration_tests::{DIGEST, Local, REGISTRY, attribute, document, sample_event};
+use deckhand_integration_tests::{ACCOUNT, DIGEST, Local, REGION, REGISTRY, attribute, document, sample_event};
 use serde_json::{Value, json};
 
 async fn world() -> Local {
@@ -132,6 +132,35 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
     assert!(matches!(push.resources[0].result, ResourceResult::Unchanged { .. }), "{push:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
     assert!(w.checked_messages().await.is_empty());
+}
+
+/// Issue 11 against the local AWS: the topic does not exist yet, so both messages of a build
+/// that deployed fail after the deployment. The invocation fails; the redelivery (once the topic
+/// is there) sends the deployment notice it owes and the build message, and deploys nothing again.
+#[tokio::test]
+async fn a_build_whose_messages_failed_is_reported_by_the_retry_without_a_second_rollout() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+    let config = BuildFinishedConfig {
+        notify_topic_arn: format!("arn:aws:sns:{REGION}:{ACCOUNT}:late"),
+        clusters: vec!["prod".into()],
+        notify_build_started: false,
+    };
+    let builds = wiring::build_finished(config, &w.sdk);
+
+    let err = builds.handle(sample_event("codebuild-succeeded.json")).await.unwrap_err().to_string();
+
+    assert!(err.contains("sns:Publish"), "{err}");
+    let deployed = w.aws.service("prod", "web").await.task_definition.unwrap();
+    assert_ne!(deployed, old, "the deployment stands");
+    let (_, queue) = w.aws.topic_with_queue("late").await;
+    builds.handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+    let events: Vec<String> = w.aws.drain(&queue).await.iter().map(|m| attribute(m, "event").to_owned()).collect();
+    assert_eq!(events, ["image.deployed", "build.succeeded"]);
+    assert_eq!(w.aws.revisions("web").await.len(), 2, "no second revision");
+    assert_eq!(w.aws.service("prod", "web").await.task_definition.unwrap(), deployed);
 }
 
 #[tokio::test]

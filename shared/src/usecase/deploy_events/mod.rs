@@ -55,7 +55,12 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
                 ecs_notification(change, &deployments.unwrap_or_default(), &unread)
             }
             DeploymentEvent::CodeDeploy(change) => {
-                let group = self.codedeploy.deployment_group(&change.application, &change.deployment_group).await;
+                // The group says whether the event is ours at all (the rule matches every CodeDeploy
+                // group): without it only a failure is worth an alert; anything else is retried.
+                let group = match self.codedeploy.deployment_group(&change.application, &change.deployment_group).await {
+                    Err(err) if !matches!(change.state.as_str(), "FAILURE" | "STOP") => return Err(err),
+                    group => group,
+                };
                 let services =
                     Unread::note(group, "service (from the deployment group)", &mut unread).map(|g| g.services).unwrap_or_default();
                 // A group that cannot be read may deploy a watched service: report it.

@@ -223,6 +223,16 @@ async fn codedeploy_failure_is_alerted_when_its_group_was_deleted() {
     assert!(not_read[1].starts_with("Not read:   revision and error: ") && not_read[1].contains("DeploymentDoesNotExist"), "{}", n.text);
 }
 
+/// The rule matches every CodeDeploy group: a start whose group cannot be read may not be ours,
+/// so it is retried rather than reported.
+#[tokio::test]
+async fn a_codedeploy_start_whose_group_cannot_be_read_is_retried_not_reported() {
+    let aws = FakeAws::new();
+    let err = deploy_events(&aws, &["prod"]).handle(sample_event("codedeploy-start.json")).await.unwrap_err();
+    assert!(err.to_string().contains("DeploymentGroupDoesNotExist"), "{err}");
+    assert!(aws.sns.published().is_empty());
+}
+
 #[tokio::test]
 async fn failed_publish_of_a_partial_alert_still_fails_the_invocation() {
     let aws = fake_aws();

@@ -100,7 +100,6 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
                     deployment_id,
                     images: updates,
                     superseded,
-                    notified: true,
                 };
                 self.announce(push, service, &notification).await.map(|()| result)
             }
@@ -113,13 +112,15 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         };
         // The deployment stands; failing the service makes Lambda retry, and the retry finds the
         // notice still owed (no `deckhand:announced` for this digest) and sends it.
-        announced.unwrap_or_else(|err| ResourceResult::Failed { error: format!("deployed, but the notice did not go out: {err}") })
+        announced.unwrap_or_else(|error| ResourceResult::Failed { error })
     }
 
     /// Publishes the deployment notice, then records it on the service: marked only once sent.
-    async fn announce(&self, push: &ImagePush, service: &Service, notification: &Notification) -> Result<(), HandlerError> {
-        self.notifier.publish(notification).await?;
-        self.ecs.tag_service(&service.arn, tags::ANNOUNCED, &push.digest).await
+    async fn announce(&self, push: &ImagePush, service: &Service, notification: &Notification) -> Result<(), String> {
+        self.notifier.publish(notification).await.map_err(|err| format!("deployed, but the notice did not go out: {err}"))?;
+        let marked = self.ecs.tag_service(&service.arn, tags::ANNOUNCED, &push.digest).await;
+        marked
+            .map_err(|err| format!("deployed and announced, but {} was not recorded (a retry repeats the notice): {err}", tags::ANNOUNCED))
     }
 
     async fn deploy_service(&self, push: &ImagePush, service: &Service, memo: &mut Memo) -> Result<Step, HandlerError> {

@@ -145,7 +145,7 @@ async fn ecs_rolling_pins_the_digest_moves_the_service_and_notifies() {
     assert_eq!(published.len(), 1);
     assert_eq!((published[0].event, published[0].service.as_deref()), ("image.deployed", Some("web")));
     assert_eq!((published[0].details["revision"].clone(), published[0].details["controller"].clone()), (json!(2), json!("ECS")));
-    assert!(matches!(&outcome.resources[0].result, ResourceResult::Deployed { revision: 2, notified: true, .. }), "{outcome:?}");
+    assert!(matches!(&outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
     assert_eq!(aws.faults.count("codedeploy:CreateDeployment"), 0);
 }
 

@@ -31,7 +31,7 @@ use plan::{Intent, Observed, Plan, Settings, Side, Step, counts_to_remember, pla
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tracing::info;
+use tracing::{info, warn};
 
 pub const FUNCTION: &str = "region-failover";
 
@@ -194,12 +194,15 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             }
         }
         // Runs that find nothing to do keep the memory current (the re-check schedule makes them
-        // regular); a move or an alert spends no call on it.
+        // regular); a move or an alert spends no call on it. Best effort: a count not remembered
+        // now is by a later run, and no run fails for it.
         if let Plan::Hold { .. } = decided {
             for step in counts_to_remember(&observation.seen) {
                 let (result, done) = self.execute(&step, &observation.capacities).await;
                 outcome.steps.push(result);
-                done?;
+                if let Err(err) = done {
+                    warn!(step = %json!(step), error = %err, "cannot remember the primary's count");
+                }
             }
         }
         Ok(outcome)

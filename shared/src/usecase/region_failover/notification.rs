@@ -66,7 +66,9 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
         let mut text = format!("{subject}.\n\nTrigger:  {}\nWhy:      {why}\n", outcome.trigger);
         text.push_str(&self.regions_and_steps(outcome));
         text.push_str("\nThis attempt fails, so it is retried; each retry carries on from what it observes.\n");
-        let dedup_key = format!("{}:incomplete:{what}", outcome.event_id.as_deref().unwrap_or(&outcome.trigger));
+        // Without an event id (an operator's request), each attempt is its own: the time tells them apart.
+        let attempt = outcome.event_id.clone().unwrap_or_else(|| format!("{}@{}", outcome.trigger, (self.now)()));
+        let dedup_key = format!("{attempt}:incomplete:{what}");
         self.message("failover.incomplete", Severity::Critical, subject, text, outcome, Some(dedup_key))
     }
 

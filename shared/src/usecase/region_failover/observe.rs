@@ -90,6 +90,7 @@ fn service_state(cluster: &str, service: &str, found: Option<&Capacity>) -> Serv
     ServiceState {
         cluster: cluster.to_owned(),
         service: service.to_owned(),
+        exists: found.is_some(),
         desired: found.map_or(0, |c| c.desired),
         running: found.map_or(0, |c| c.running),
         min: count(tags::SCALE_MIN),

@@ -43,6 +43,9 @@ pub enum FrozenBy {
 pub struct ServiceState {
     pub cluster: String,
     pub service: String,
+    /// The service exists in this region; one that does not reads as 0 tasks and no tags, and
+    /// nothing is written to it.
+    pub exists: bool,
     pub desired: i32,
     pub running: i32,
     /// Its `deckhand:scale-min`, when it has one.
@@ -90,11 +93,19 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// A move to `to` still owes its notice and its record: the newest `deckhand:last-flip` points
-    /// elsewhere (none at all reads as the primary). The record is written last, after DNS moved
-    /// and the notice went out, so whatever failed before it, a retry sees the flip as owed.
+    /// A move to `to` still owes its notice and its record: DNS is seen elsewhere (a new flip,
+    /// whatever the record says: DNS may have been moved by hand since), or the newest
+    /// `deckhand:last-flip` points elsewhere (none at all reads as the primary). The record is
+    /// written last, after DNS moved and the notice went out, so whatever failed before it, a
+    /// retry sees the flip as owed.
     pub fn flip_owed(&self, to: Side) -> bool {
-        self.last_flip.map_or(Side::Primary, |(side, _)| side) != to
+        self.dns_moves(to) || self.last_flip.map_or(Side::Primary, |(side, _)| side) != to
+    }
+
+    /// DNS is seen pointing away from `to`: moving it there is a new flip. Unknown (Route 53
+    /// unreadable) is not: the record decides then.
+    fn dns_moves(&self, to: Side) -> bool {
+        self.serving.is_some_and(|serving| serving != to)
     }
 
     pub fn region(&self, side: Side) -> &RegionState {
@@ -105,7 +116,7 @@ impl Observed {
     }
 
     fn services(&self) -> impl Iterator<Item = &ServiceState> {
-        [&self.primary, &self.standby].into_iter().flat_map(|region| region.services.iter().flatten())
+        [&self.primary, &self.standby].into_iter().flat_map(|region| region.services.iter().flatten()).filter(|s| s.exists)
     }
 }
 
@@ -306,15 +317,16 @@ fn steps_to(to: Side, seen: &Observed) -> Vec<Step> {
         steps.push(Step::MoveDns { to });
     }
     // A service's part in a flip is done once the flip is recorded on it: a freeze a person lifted
-    // (or set) since then is theirs.
-    let recorded = seen.last_flip.filter(|(side, _)| *side == to);
+    // (or set) since then is theirs. A record of `to` while DNS points elsewhere is an older flip
+    // (DNS was moved back by hand since): this one is new.
+    let recorded = seen.last_flip.filter(|(side, _)| *side == to && !seen.dns_moves(to));
     let pending = |service: &&ServiceState| recorded.is_none() || service.last_flip != recorded;
     match to {
         // The region traffic leaves is frozen, so no deployment shifts traffic there meanwhile;
         // a freeze already there (a person's) stays as it is. A primary that cannot be read is
         // frozen by the first run that can read it.
         Side::Standby => {
-            for service in leaving.services.iter().flatten().filter(pending).filter(|s| s.frozen.is_none()) {
+            for service in leaving.services.iter().flatten().filter(|s| s.exists).filter(pending).filter(|s| s.frozen.is_none()) {
                 steps.push(Step::Freeze { side: Side::Primary, cluster: service.cluster.clone(), service: service.service.clone() });
             }
         }
@@ -327,7 +339,7 @@ fn steps_to(to: Side, seen: &Observed) -> Vec<Step> {
     }
     match recorded {
         None if seen.flip_owed(to) => steps.push(Step::RecordFlip { to, at: seen.now }),
-        // Recorded, but not on every service (one could not be read, or its tag failed).
+        // Recorded, but not on every service that exists (one could not be read, or its tag failed).
         Some((_, at)) if seen.services().any(|s| s.last_flip != recorded) => steps.push(Step::RecordFlip { to, at }),
         _ => {}
     }
@@ -358,6 +370,8 @@ pub fn counts_to_remember(seen: &Observed) -> Vec<Step> {
     primary
         .iter()
         .zip(standby)
+        // A service missing in either region has no count to remember, nor a tag to hold it.
+        .filter(|(primary, standby)| primary.exists && standby.exists)
         .filter(|(primary, standby)| standby.primary_desired != Some(primary.desired))
         .map(|(primary, standby)| Step::RememberPrimaryCount {
             cluster: standby.cluster.clone(),

@@ -3,6 +3,7 @@
 
 mod failed_steps;
 mod fault_matrix;
+mod out_of_band;
 mod outage;
 
 use super::*;
@@ -79,8 +80,12 @@ impl World {
     }
 
     fn function(&self) -> FakeFailover {
+        self.function_with(failover_config())
+    }
+
+    fn function_with(&self, config: FailoverConfig) -> FakeFailover {
         RegionFailover::new(
-            failover_config(),
+            config,
             RegionPorts { ecs: self.east.clone(), alarms: self.aws.cloudwatch.clone() },
             RegionPorts { ecs: self.west.clone(), alarms: self.west_alarms.clone() },
             self.aws.dns.clone(),

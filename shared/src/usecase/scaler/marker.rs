@@ -48,9 +48,12 @@ impl LastAction {
         }
     }
 
-    /// The intended step, when the count shows it done but its notification may not have gone out.
-    pub fn unannounced(self, desired: i32) -> Option<Step> {
-        self.pending.filter(|step| step.to == desired)
+    /// The intended step, when the count shows it done but its notification may not have gone out,
+    /// and the alarm at hand is of its direction: only such an alarm is the step's cause. Another
+    /// leaves it to an alarm of its direction (Lambda's retry of the event, or a re-check), lest
+    /// the notice cite the opposite alarm, or take a count a person set for the step.
+    pub fn unannounced(self, direction: Direction, desired: i32) -> Option<Step> {
+        self.pending.filter(|step| self.direction == direction && step.to == desired)
     }
 
     /// The intended step, when a retry (or any invocation in the same direction) should finish it
@@ -83,8 +86,17 @@ mod tests {
     #[test]
     fn only_an_intent_at_its_target_is_unannounced() {
         let intent = LastAction { direction: Direction::Out, at: 1, pending: Some(Step { from: 2, to: 3 }) };
-        assert_eq!(intent.unannounced(3), Some(Step { from: 2, to: 3 }));
-        assert_eq!(intent.unannounced(2), None);
-        assert_eq!(LastAction { pending: None, ..intent }.unannounced(3), None);
+        assert_eq!(intent.unannounced(Direction::Out, 3), Some(Step { from: 2, to: 3 }));
+        assert_eq!(intent.unannounced(Direction::Out, 2), None);
+        assert_eq!(LastAction { pending: None, ..intent }.unannounced(Direction::Out, 3), None);
+    }
+
+    #[test]
+    fn only_an_alarm_of_its_direction_announces_an_intent() {
+        let intent = LastAction { direction: Direction::Out, at: 1, pending: Some(Step { from: 2, to: 3 }) };
+        assert_eq!(intent.unannounced(Direction::In, 3), None);
+        let scale_in = LastAction { direction: Direction::In, at: 1, pending: Some(Step { from: 3, to: 2 }) };
+        assert_eq!(scale_in.unannounced(Direction::Out, 2), None);
+        assert_eq!(scale_in.unannounced(Direction::In, 2), Some(Step { from: 3, to: 2 }));
     }
 }

@@ -106,12 +106,13 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
             }
         };
         let last_action = capacity.tags.get(tags::LAST_SCALE).and_then(|v| LastAction::parse(v));
-        // A step done but perhaps not announced is announced before anything else, whatever the
-        // alarm says now: Lambda's retry of the event that caused it may find the alarm OK.
-        if let Some((intent, step)) = last_action.and_then(|last| Some((last, last.unannounced(capacity.desired)?))) {
+        // A step done but perhaps not announced is announced before anything else, whatever state
+        // the alarm is in now (Lambda's retry of the event that caused it may find it OK), by an
+        // alarm of the step's direction only: the notice cites the alarm as the step's cause.
+        if let Some((intent, step)) = last_action.and_then(|last| Some((last, last.unannounced(direction, capacity.desired)?))) {
             self.announce(alarm, &capacity, &policy, intent, step).await?;
             let (direction, metric) = (intent.direction, alarm.latest_datapoint);
-            return Ok(ResourceResult::Scaled { direction, from: step.from, to: step.to, metric, threshold, notified: true });
+            return Ok(ResourceResult::Scaled { direction, from: step.from, to: step.to, metric, threshold });
         }
         if alarm.state != "ALARM" {
             return ignore(format!("alarm is {} now", alarm.state));
@@ -129,19 +130,27 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
         };
         let decision = decide(&policy, &observation);
         match decision {
-            Decision::Scale { from, to } => {
+            Decision::Scale { from, to } | Decision::Finish { from, to, .. } => {
                 // The intent first, then UpdateService, the notification, and the marker that says
                 // both are done. Every failure fails the invocation, and the retry reads where it
-                // stopped from the count and the marker: the count still at `from` → it sets `to`
+                // stopped from the count and the marker: the count still at `from` → it finishes
+                // the intent as recorded, `at` included, so its notice keeps one deduplication id
                 // (`decide`); the count at `to` → it announces. The other order (UpdateService, then
                 // the marker) is not safe: a failed tag write leaves a moved count under an old
                 // marker, and the retry would take a second step from it.
                 let step = Step { from, to };
-                let intent = LastAction { direction, at: now, pending: Some(step) };
-                self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &intent.tag_value()).await?;
+                let intent = match decision {
+                    // Already recorded: the marker is this intent.
+                    Decision::Finish { at, .. } => LastAction { direction, at, pending: Some(step) },
+                    _ => {
+                        let intent = LastAction { direction, at: now, pending: Some(step) };
+                        self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &intent.tag_value()).await?;
+                        intent
+                    }
+                };
                 self.ecs.set_desired_count(cluster, service, to).await?;
                 self.announce(alarm, &capacity, &policy, intent, step).await?;
-                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold, notified: true })
+                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold })
             }
             // Worth a person's attention once, when the alarm fires, not at every re-check. A
             // failed Publish fails the invocation: the retry, with nothing else to do, sends it.

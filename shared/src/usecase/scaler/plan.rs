@@ -88,18 +88,35 @@ pub struct Observation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    Scale { from: i32, to: i32 },
-    AtLimit { desired: i32, limit: i32 },
-    Cooldown { remaining_seconds: u64 },
+    Scale {
+        from: i32,
+        to: i32,
+    },
+    /// Finish the step `from -> to` the marker records as intended at `at`: as recorded, with its
+    /// `at`, so that every invocation finishing it announces it with one deduplication id.
+    Finish {
+        from: i32,
+        to: i32,
+        at: u64,
+    },
+    AtLimit {
+        desired: i32,
+        limit: i32,
+    },
+    Cooldown {
+        remaining_seconds: u64,
+    },
     DeploymentInFlight,
 }
 
 pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
-    if let Some(step) = seen.last_action.and_then(|last| last.unfinished(seen.direction, seen.desired, policy)) {
+    if let Some(last) = seen.last_action
+        && let Some(step) = last.unfinished(seen.direction, seen.desired, policy)
+    {
         if seen.direction == Direction::In && seen.deployment_in_flight {
             return Decision::DeploymentInFlight;
         }
-        return Decision::Scale { from: step.from, to: step.to };
+        return Decision::Finish { from: step.from, to: step.to, at: last.at };
     }
     // Any other intent counts as done at `at`: one whose count reached its target was done; one
     // that cannot be finished (the other direction, a count moved since, a policy changed) holds
@@ -159,6 +176,11 @@ mod tests {
         o
     }
 
+    /// The decision to finish the intent `from -> to` recorded `seconds_ago` (before `seen`'s now).
+    fn finish(from: i32, to: i32, seconds_ago: u64) -> Decision {
+        Decision::Finish { from, to, at: 10_000 - seconds_ago }
+    }
+
     #[test]
     fn decision_table() {
         let p = ScalingPolicy::default();
@@ -189,9 +211,9 @@ mod tests {
             ("in cooldown after in 59 s", after(seen(inn, Some(5.0), 4), inn, 59), Decision::Cooldown { remaining_seconds: 241 }),
             ("clock behind the tag", after(seen(out, Some(90.0), 3), out, 0), Decision::Cooldown { remaining_seconds: 60 }),
             // Intents: finished as recorded while the count is where they start.
-            ("retry of a failed step: finished", intended(seen(out, Some(90.0), 2), out, (2, 3), 10), Decision::Scale { from: 2, to: 3 }),
-            ("finished as recorded", intended(seen(out, Some(200.0), 2), out, (2, 3), 10), Decision::Scale { from: 2, to: 3 }),
-            ("scale-in retry", intended(seen(inn, Some(5.0), 4), inn, (4, 3), 10), Decision::Scale { from: 4, to: 3 }),
+            ("retry of a failed step: finished", intended(seen(out, Some(90.0), 2), out, (2, 3), 10), finish(2, 3, 10)),
+            ("finished as recorded", intended(seen(out, Some(200.0), 2), out, (2, 3), 10), finish(2, 3, 10)),
+            ("scale-in retry", intended(seen(inn, Some(5.0), 4), inn, (4, 3), 10), finish(4, 3, 10)),
             ("scale-in retry during a deployment", intended(in_flight, inn, (3, 2), 10), Decision::DeploymentInFlight),
             ("step done: cooldown", intended(seen(out, Some(90.0), 3), out, (2, 3), 10), Decision::Cooldown { remaining_seconds: 50 }),
             ("step done, cooldown over", intended(seen(out, Some(90.0), 3), out, (2, 3), 60), Decision::Scale { from: 3, to: 4 }),

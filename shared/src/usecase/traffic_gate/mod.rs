@@ -121,7 +121,8 @@ where
         }
         let passed = outcome.verdict == Verdict::Pass;
         let reported = self.ports.reporter.report(deployment_id, execution_id, passed).await;
-        info!(deployment_id, passed, ?reported, outcome = %json!(outcome.outcome()), "gate decided");
+        let answer = reported.as_ref().map_or_else(|err| format!("report failed: {err}"), |kept| format!("{kept:?}"));
+        info!(deployment_id, passed, reported = answer, outcome = %json!(outcome.outcome()), "gate decided");
         outcome.already_reported = reported? == Reported::AlreadyCompleted;
         self.ports.notifier.publish(&gate_notification(&outcome)).await?;
         Ok(outcome)
@@ -218,7 +219,7 @@ where
     /// ECS rolls a deployment back when its hook errors: a notification that fails must not
     /// overturn the verdict (a passed revision rolled back at 3 a.m. because SNS hiccupped). The
     /// reply carries the verdict regardless; an announcement that could not be made is logged at
-    /// ERROR with its whole text. ECS calls a decided hook no more, so this announcement is at most
+    /// ERROR with its subject (the verdict; the evidence is in the outcome logged beside). ECS calls a decided hook no more, so this announcement is at most
     /// once; the deployment's own end still reaches `deploy-events`.
     async fn announce_ecs_verdict(&self, outcome: &GateReport) {
         let notification = gate_notification(outcome);
@@ -227,7 +228,6 @@ where
                 execution_id = outcome.execution_id,
                 event = notification.event,
                 subject = notification.subject,
-                text = notification.text,
                 error = %err,
                 "gate verdict NOT announced: ECS has it, no subscriber was told"
             );

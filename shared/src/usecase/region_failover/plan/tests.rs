@@ -6,6 +6,7 @@ fn service(desired: i32, running: i32, frozen: Option<FrozenBy>) -> ServiceState
     ServiceState {
         cluster: "prod".into(),
         service: "web".into(),
+        exists: true,
         desired,
         running,
         min: Some(2),
@@ -257,4 +258,54 @@ fn a_freeze_a_person_lifted_after_the_flip_was_recorded_stays_lifted() {
     o.primary.healthy = false;
     o.primary.services.as_mut().unwrap()[0].frozen = None;
     assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Hold { .. }), "the primary's part in the flip is done");
+}
+
+#[test]
+fn a_failover_after_dns_was_moved_back_by_hand_is_a_new_flip() {
+    // Failed over an hour ago, recorded; a person moved DNS back to the primary since.
+    let mut o = failed_over();
+    o.serving = Some(Side::Primary);
+    o.primary.services.as_mut().unwrap()[0].frozen = None;
+    assert!(o.flip_owed(Side::Standby), "DNS is elsewhere: owed whatever the record says");
+    let steps = vec![Step::MoveDns { to: Side::Standby }, freeze(), Step::RecordFlip { to: Side::Standby, at: NOW }];
+    assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps });
+}
+
+#[test]
+fn a_failback_after_dns_was_moved_by_hand_without_a_record_is_a_new_flip() {
+    let mut o = seen(true, true, Side::Standby);
+    o.primary.alarm_since = Some(NOW - 3600);
+    assert!(o.flip_owed(Side::Primary));
+    let steps = vec![Step::MoveDns { to: Side::Primary }, Step::RecordFlip { to: Side::Primary, at: NOW }];
+    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps });
+}
+
+#[test]
+fn a_service_missing_in_one_region_is_neither_remembered_frozen_nor_owed_a_record() {
+    let missing = || ServiceState { service: "jobs".into(), exists: false, ..service(0, 0, None) };
+
+    // Missing on the standby: nothing to remember on it.
+    let mut o = seen(true, true, Side::Primary);
+    o.standby.services.as_mut().unwrap()[0].primary_desired = Some(6);
+    o.primary.services.as_mut().unwrap().push(ServiceState { service: "jobs".into(), ..service(3, 3, None) });
+    o.standby.services.as_mut().unwrap().push(missing());
+    assert!(counts_to_remember(&o).is_empty(), "{:?}", counts_to_remember(&o));
+
+    // Missing on the primary after a flip: the flip is done on every service that exists.
+    let mut o = failed_over();
+    o.primary.healthy = false;
+    o.primary.services.as_mut().unwrap().push(missing());
+    o.standby.services.as_mut().unwrap().push(ServiceState { service: "jobs".into(), last_flip: o.last_flip, ..service(2, 2, None) });
+    assert!(matches!(plan(&o, Intent::Failover, &Settings::default()), Plan::Hold { .. }));
+
+    // Missing on the primary before a flip: nothing to freeze there.
+    let mut o = seen(false, true, Side::Primary);
+    o.primary.services.as_mut().unwrap().push(missing());
+    o.standby.services.as_mut().unwrap().push(ServiceState { service: "jobs".into(), ..service(2, 2, None) });
+    let planned = plan(&o, AUTO, &Settings::default());
+    let freezes = match &planned {
+        Plan::Move { steps, .. } => steps.iter().filter(|s| matches!(s, Step::Freeze { .. })).count(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(freezes, 1, "{planned:?}");
 }
