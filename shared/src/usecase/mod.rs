@@ -12,14 +12,11 @@ pub mod traffic_gate;
 use crate::notify::Notification;
 use crate::ports::Notifier;
 
-/// Publishes a notification about something already done, which its failure must not undo: the
-/// failure is logged, not returned. Whether it was published.
-pub async fn publish_or_log<N: Notifier>(notifier: &N, notification: &Notification) -> bool {
-    match notifier.publish(notification).await {
-        Ok(_) => true,
-        Err(err) => {
-            tracing::warn!(event = notification.event, subject = notification.subject, error = %err, "notification failed");
-            false
-        }
+/// Publishes a notification whose failure must not fail the invocation (the ECS gate's verdict,
+/// which ECS would roll back; failover's best-effort `incomplete` notice, sent before the error
+/// it announces is returned). A notice lost that way is logged at ERROR, the one trace left of it.
+pub async fn publish_or_log<N: Notifier>(notifier: &N, notification: &Notification) {
+    if let Err(err) = notifier.publish(notification).await {
+        tracing::error!(event = notification.event, subject = notification.subject, error = %err, "notification NOT sent");
     }
 }

@@ -20,6 +20,7 @@ use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
 use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, Reported, ServiceCapacity};
 use crate::tags;
+use crate::usecase::publish_or_log;
 use notification::gate_notification;
 use plan::{Evidence, ProbeRules, TargetHealth, Verdict, final_verdict, probe_state, verdict};
 pub use reply::{EcsHookResponse, GateReply, GateReport};
@@ -27,7 +28,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 pub use target::{GateTarget, Stage};
-use tracing::{error, info};
+use tracing::info;
 
 pub const FUNCTION: &str = "traffic-gate";
 
@@ -151,8 +152,12 @@ where
             Verdict::Fail { .. } => "FAILED",
             Verdict::Pending { .. } => "IN_PROGRESS",
         };
+        // ECS rolls a deployment back when its hook errors: a notification that fails must not
+        // overturn the verdict (a passed revision rolled back at 3 a.m. because SNS hiccupped).
+        // ECS calls a decided hook no more, so this announcement is at most once; a lost one is
+        // logged, and the deployment's own end still reaches `deploy-events`.
         if hook_status != "IN_PROGRESS" {
-            self.announce_ecs_verdict(&outcome).await;
+            publish_or_log(&self.ports.notifier, &gate_notification(&outcome)).await;
         }
         let call_back_delay = (hook_status == "IN_PROGRESS").then(|| self.config.interval_ms.div_ceil(1000).max(1));
         let hook_details = json!({
@@ -214,23 +219,5 @@ where
             .map(|t| format!("{}: {}{}", t.id, t.state, t.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()))
             .collect();
         Ok(TargetHealth { target_group: group.to_owned(), healthy: count("healthy"), initial: count("initial"), unhealthy, desired })
-    }
-
-    /// ECS rolls a deployment back when its hook errors: a notification that fails must not
-    /// overturn the verdict (a passed revision rolled back at 3 a.m. because SNS hiccupped). The
-    /// reply carries the verdict regardless; an announcement that could not be made is logged at
-    /// ERROR with its subject (the verdict; the evidence is in the outcome logged beside). ECS calls a decided hook no more, so this announcement is at most
-    /// once; the deployment's own end still reaches `deploy-events`.
-    async fn announce_ecs_verdict(&self, outcome: &GateReport) {
-        let notification = gate_notification(outcome);
-        if let Err(err) = self.ports.notifier.publish(&notification).await {
-            error!(
-                execution_id = outcome.execution_id,
-                event = notification.event,
-                subject = notification.subject,
-                error = %err,
-                "gate verdict NOT announced: ECS has it, no subscriber was told"
-            );
-        }
     }
 }
