@@ -264,6 +264,8 @@ impl TaskDefinitions for FakeEcs {
 
     async fn register_revision(&self, source: &TaskDefinition, updates: &[ImageUpdate], pushed_tag: Option<&str>) -> AwsResult<Registered> {
         self.faults.call("ecs:RegisterTaskDefinition", || {
+            // What ECS would register, worked out here rather than by `plan::updated_containers`:
+            // the fake is the oracle that the planner's reuse check is tested against.
             let containers = source
                 .containers
                 .iter()
