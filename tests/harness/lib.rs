@@ -9,9 +9,10 @@ use aws_sdk_ecs::types::{
 pub use deckhand::fakes::{FakeClock as TestClock, failover_config, sample_event};
 use serde_json::{Value, json};
 use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
@@ -28,20 +29,27 @@ impl Moto {
     pub fn start() -> Moto {
         let binary = std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
         assert!(binary.exists(), "{} not found: run `make test` (it creates .venv with moto[server])", binary.display());
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Port 0: the server binds a port itself and says which. A port picked here and handed
+        // over could be taken by a parallel test's server in between; that test's server would
+        // then answer this one's requests and vanish with it.
+        let mut child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("moto_server starts");
-        let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        moto
+        let (sender, announced) = std::sync::mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+        // Keeps reading after the announcement: the server logs every request there.
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(port) = line.split("Running on http://127.0.0.1:").nth(1) {
+                    let _ = sender.send(port.trim().to_string());
+                }
+            }
+        });
+        let port = announced.recv_timeout(Duration::from_secs(30)).expect("moto_server announces its port within 30 s");
+        Moto { endpoint: format!("http://127.0.0.1:{port}"), child }
     }
 
     /// The SDK configuration a function gets in Lambda, pointed at this server as
