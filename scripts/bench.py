@@ -53,8 +53,10 @@ MINIMUM_CALLS = {
     "build-finished: failed build": 1,
     # DescribeServices (the deployment's revisions) + Publish.
     "deploy-events: ECS deployment failed": 2,
-    # DescribeAlarms (comparison operator) + DescribeServices + TagResource (cooldown) + UpdateService + Publish.
-    "scaler: alarm scales out": 5,
+    # DescribeAlarms (comparison operator, metric) + GetMetricStatistics (the load now: the alarm's
+    # own datapoints go stale while it stays in ALARM) + DescribeServices + TagResource (cooldown)
+    # + UpdateService + Publish.
+    "scaler: alarm scales out": 6,
     # DescribeServices (tags: URLs, target group) + DescribeTargetHealth; the probe is HTTP, not AWS.
     "traffic-gate: ECS hook, one round": 2,
     # DescribeAlarms x2, DescribeServices x2, ListResourceRecordSets, UpdateService, DescribeServices

@@ -1,6 +1,7 @@
 //! Typed configuration read from the environment once, at cold start.
 //! Every error names the variable and says what was expected.
 
+use crate::quote::quote;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -43,6 +44,16 @@ pub struct BuildFinishedConfig {
     pub clusters: Vec<String>,
     /// `NOTIFY_BUILD_STARTED=true`: a quiet message when a build starts.
     pub notify_build_started: bool,
+    /// CodeBuild projects whose exported images roll out, from `ROLLOUT_PROJECTS` (comma-separated
+    /// names); empty (unset) means none: every build only notifies.
+    pub rollout_projects: Vec<String>,
+}
+
+impl BuildFinishedConfig {
+    /// Whether a successful build of `project` may start a rollout.
+    pub fn rolls_out(&self, project: &str) -> bool {
+        self.rollout_projects.iter().any(|listed| listed == project)
+    }
 }
 
 impl FromEnv for BuildFinishedConfig {
@@ -51,6 +62,7 @@ impl FromEnv for BuildFinishedConfig {
             notify_topic_arn: topic_arn(&lookup)?,
             clusters: optional_cluster_list(&lookup)?,
             notify_build_started: flag(&lookup, NOTIFY_BUILD_STARTED)?,
+            rollout_projects: project_list(&lookup)?,
         })
     }
 }
@@ -109,13 +121,18 @@ pub struct GateConfig {
     pub expected_status: Vec<u16>,
     /// `GATE_ALARMS`: alarms that must not be in ALARM for any service.
     pub alarms: Vec<String>,
+    /// `GATE_REQUIRE_EVIDENCE` (default `true`): a stage that looks at the new revision fails when
+    /// it can learn nothing about it (no target group known, no URL to probe).
+    pub require_evidence: bool,
+    /// `GATE_PROBE_HOSTS`: the hosts probe URLs may name (default: any, noted in the verdict).
+    pub probe_hosts: ProbeHosts,
 }
 
 impl FromEnv for GateConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let path = or_default(&lookup, "GATE_PATH", "/health");
         if !path.starts_with('/') {
-            return Err(ConfigError::Invalid { var: "GATE_PATH", reason: format!("`{path}` does not start with /") });
+            return Err(ConfigError::Invalid { var: "GATE_PATH", reason: format!("{} does not start with /", quote(&path)) });
         }
         let config = Self {
             notify_topic_arn: topic_arn(&lookup)?,
@@ -128,6 +145,9 @@ impl FromEnv for GateConfig {
             expected_status: status_codes(lookup("GATE_STATUS").as_deref().unwrap_or("200"))
                 .map_err(|reason| ConfigError::Invalid { var: "GATE_STATUS", reason })?,
             alarms: words(lookup("GATE_ALARMS").as_deref().unwrap_or("")),
+            require_evidence: true_or_false(&lookup, "GATE_REQUIRE_EVIDENCE", true)?,
+            probe_hosts: ProbeHosts::parse(&optional(&lookup, "GATE_PROBE_HOSTS").unwrap_or_default())
+                .map_err(|reason| ConfigError::Invalid { var: "GATE_PROBE_HOSTS", reason })?,
         };
         if config.healthy_threshold == 0 || config.unhealthy_threshold == 0 || config.max_probes < config.healthy_threshold {
             return Err(ConfigError::Invalid {
@@ -136,6 +156,102 @@ impl FromEnv for GateConfig {
             });
         }
         Ok(config)
+    }
+}
+
+/// `true` or `false` (any case), nothing else; unset or blank: `default`.
+fn true_or_false(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match optional(lookup, var).map(|value| value.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid { var, reason: format!("{} is neither true nor false", quote(other)) }),
+    }
+}
+
+/// `GATE_PROBE_HOSTS`: the hosts the traffic gate may send probes to. Unset, any host: whoever
+/// can tag a service then chooses where the gate sends requests, and each verdict notes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProbeHosts {
+    #[default]
+    Any,
+    Only(Vec<HostPattern>),
+}
+
+/// One entry of `GATE_PROBE_HOSTS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// `web.internal.example.com`: that host name only (lower case).
+    Name(String),
+    /// `.internal.example.com`: any name that ends with it (the dot included), not the name
+    /// itself.
+    Suffix(String),
+    /// `127.0.0.1`, `::1`, `[::1]`.
+    Ip(std::net::IpAddr),
+}
+
+impl ProbeHosts {
+    /// Comma-separated host names, `.suffixes` and IP addresses; blank: any host. Strict: an entry
+    /// with a scheme, port, path, wildcard or anything else a host cannot hold is an error, and so
+    /// is an empty entry.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.trim().is_empty() {
+            return Ok(Self::Any);
+        }
+        let mut patterns = Vec::new();
+        for entry in value.split(',').map(str::trim) {
+            let pattern = HostPattern::parse(entry)?;
+            if !patterns.contains(&pattern) {
+                patterns.push(pattern);
+            }
+        }
+        Ok(Self::Only(patterns))
+    }
+
+    /// Whether a probe may go to `host`, as a URL parser gives it: lower case, an IPv4 address
+    /// in dotted decimal, an IPv6 address in brackets.
+    pub fn allows(&self, host: &str) -> bool {
+        let Self::Only(patterns) = self else { return true };
+        let unbracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let ip = unbracketed.parse::<std::net::IpAddr>().ok();
+        patterns.iter().any(|pattern| match pattern {
+            HostPattern::Ip(allowed) => ip == Some(*allowed),
+            HostPattern::Name(name) => ip.is_none() && host == name,
+            HostPattern::Suffix(suffix) => ip.is_none() && host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+        })
+    }
+}
+
+impl HostPattern {
+    fn parse(entry: &str) -> Result<Self, String> {
+        if entry.is_empty() {
+            return Err("an entry is empty (two commas in a row, or one at an end)".into());
+        }
+        let unbracketed = entry.strip_prefix('[').and_then(|e| e.strip_suffix(']')).unwrap_or(entry);
+        if let Ok(ip) = unbracketed.parse::<std::net::IpAddr>() {
+            return Ok(Self::Ip(ip));
+        }
+        let entry = entry.to_ascii_lowercase();
+        let (suffix, name) = match entry.strip_prefix('.') {
+            Some(name) => (true, name),
+            None => (false, entry.as_str()),
+        };
+        let label_ok = |label: &str| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        let labels: Vec<&str> = name.split('.').collect();
+        let last_numeric = labels.last().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()));
+        if name.len() > 253 || !labels.iter().all(|l| label_ok(l)) || last_numeric {
+            return Err(format!(
+                "{} is not a host name, a .suffix or an IP address (no scheme, port, path or wildcard: write \
+                 `.example.com` for every name under example.com)",
+                quote(&entry)
+            ));
+        }
+        Ok(if suffix { Self::Suffix(format!(".{name}")) } else { Self::Name(name.to_owned()) })
     }
 }
 
@@ -182,7 +298,7 @@ impl FromEnv for FailoverConfig {
         let mut services = Vec::new();
         for pair in words(&services_raw) {
             let Some((cluster, service)) = pair.split_once('/').filter(|(c, s)| !c.is_empty() && !s.is_empty() && !s.contains('/')) else {
-                return Err(ConfigError::Invalid { var: "SERVICES", reason: format!("`{pair}` is not cluster/service") });
+                return Err(ConfigError::Invalid { var: "SERVICES", reason: format!("{} is not cluster/service", quote(&pair)) });
             };
             services.push((cluster.to_owned(), service.to_owned()));
         }
@@ -216,7 +332,7 @@ pub fn words(value: &str) -> Vec<String> {
 pub fn status_codes(value: &str) -> Result<Vec<u16>, String> {
     let codes: Result<Vec<u16>, String> = words(value)
         .iter()
-        .map(|w| w.parse::<u16>().ok().filter(|c| (100..600).contains(c)).ok_or_else(|| format!("`{w}` is not an HTTP status code")))
+        .map(|w| w.parse::<u16>().ok().filter(|c| (100..600).contains(c)).ok_or_else(|| format!("{} is not an HTTP status code", quote(w))))
         .collect();
     codes.and_then(|c| if c.is_empty() { Err("no status code".into()) } else { Ok(c) })
 }
@@ -224,13 +340,14 @@ pub fn status_codes(value: &str) -> Result<Vec<u16>, String> {
 fn number<T: std::str::FromStr>(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, default: T) -> Result<T, ConfigError> {
     match optional(lookup, var) {
         None => Ok(default),
-        Some(value) => value.parse().map_err(|_| ConfigError::Invalid { var, reason: format!("`{value}` is not a whole number") }),
+        Some(value) => value.parse().map_err(|_| ConfigError::Invalid { var, reason: format!("{} is not a whole number", quote(&value)) }),
     }
 }
 
 const SCALING_ALARM_PREFIX: &str = "SCALING_ALARM_PREFIX";
 const CLUSTERS: &str = "CLUSTERS";
 const NOTIFY_BUILD_STARTED: &str = "NOTIFY_BUILD_STARTED";
+const ROLLOUT_PROJECTS: &str = "ROLLOUT_PROJECTS";
 const NOTIFY_TOPIC_ARN: &str = "NOTIFY_TOPIC_ARN";
 
 /// The variable's value, trimmed; `None` when unset or blank.
@@ -246,12 +363,21 @@ fn required(lookup: &impl Fn(&str) -> Option<String>, var: &'static str, expecte
     optional(lookup, var).ok_or(ConfigError::Missing { var, expected })
 }
 
+/// Whether `clusters` (`CLUSTERS`: names or ARNs; empty means every cluster) takes in the cluster
+/// named `cluster`: the one matcher of every function that `CLUSTERS` limits to some clusters.
+pub fn cluster_listed(clusters: &[String], cluster: &str) -> bool {
+    fn name(cluster: &str) -> &str {
+        cluster.rsplit_once(":cluster/").map_or(cluster, |(_, name)| name)
+    }
+    clusters.is_empty() || clusters.iter().any(|listed| name(listed) == name(cluster))
+}
+
 fn cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
     let raw = required(lookup, CLUSTERS, "a comma-separated list of ECS cluster names or ARNs")?;
     let mut clusters: Vec<String> = Vec::new();
     for name in raw.split(',').map(str::trim).filter(|name| !name.is_empty()) {
         if name.chars().any(char::is_whitespace) {
-            return Err(ConfigError::Invalid { var: CLUSTERS, reason: format!("cluster name `{name}` contains white space") });
+            return Err(ConfigError::Invalid { var: CLUSTERS, reason: format!("cluster name {} contains white space", quote(name)) });
         }
         if !clusters.iter().any(|known| known == name) {
             clusters.push(name.to_owned());
@@ -270,11 +396,32 @@ fn optional_cluster_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec
     }
 }
 
+/// `ROLLOUT_PROJECTS`: CodeBuild project names (letters, digits, `-` and `_`, as CodeBuild allows),
+/// comma-separated; unset or blank is none.
+fn project_list(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let mut projects: Vec<String> = Vec::new();
+    for name in optional(lookup, ROLLOUT_PROJECTS).unwrap_or_default().split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        let well_formed = name.len() <= 255
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !well_formed {
+            return Err(ConfigError::Invalid {
+                var: ROLLOUT_PROJECTS,
+                reason: format!("{} is not a CodeBuild project name (letters, digits, - and _; the name, not the ARN)", quote(name)),
+            });
+        }
+        if !projects.iter().any(|known| known == name) {
+            projects.push(name.to_owned());
+        }
+    }
+    Ok(projects)
+}
+
 fn flag(lookup: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
     match lookup(var).as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
         None | Some("" | "false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError::Invalid { var, reason: format!("`{other}` is not true or false") }),
+        Some(other) => Err(ConfigError::Invalid { var, reason: format!("{} is not true or false", quote(other)) }),
     }
 }
 
@@ -285,7 +432,7 @@ fn topic_arn(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigE
     if !well_formed {
         return Err(ConfigError::Invalid {
             var: NOTIFY_TOPIC_ARN,
-            reason: format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"),
+            reason: format!("{} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", quote(&arn)),
         });
     }
     Ok(arn)
@@ -304,6 +451,18 @@ mod tests {
     }
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:deckhand";
+
+    #[test]
+    fn clusters_match_by_name_or_arn() {
+        let listed = |clusters: &[&str]| clusters.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+        assert!(cluster_listed(&listed(&[]), "prod"), "unset: every cluster");
+        assert!(cluster_listed(&listed(&["prod"]), "prod"));
+        assert!(cluster_listed(&listed(&["staging", arn]), "prod"));
+        assert!(cluster_listed(&listed(&["prod"]), arn));
+        assert!(!cluster_listed(&listed(&[arn]), "production"));
+        assert!(!cluster_listed(&listed(&["arn:aws:ecs:us-east-1:123456789012:cluster/prod-2"]), "prod"));
+    }
 
     #[test]
     fn reads_clusters_and_topic() {
@@ -338,6 +497,28 @@ mod tests {
     }
 
     #[test]
+    fn rollout_projects_are_names_and_default_to_none() {
+        let build = |projects: Option<&'static str>| {
+            BuildFinishedConfig::from_lookup(move |var| match var {
+                "NOTIFY_TOPIC_ARN" => Some(TOPIC.into()),
+                "ROLLOUT_PROJECTS" => projects.map(str::to_owned),
+                _ => None,
+            })
+        };
+        for none in [None, Some(""), Some("  "), Some(" , ")] {
+            assert_eq!(build(none).unwrap().rollout_projects, Vec::<String>::new(), "{none:?}");
+        }
+        let cfg = build(Some(" shop-web ,billing_api,shop-web")).unwrap();
+        assert_eq!(cfg.rollout_projects, ["shop-web", "billing_api"]);
+        assert!(cfg.rolls_out("shop-web") && cfg.rolls_out("billing_api"));
+        assert!(!cfg.rolls_out("shop") && !cfg.rolls_out("Shop-web") && !build(None).unwrap().rolls_out("shop-web"));
+        for bad in ["shop web", "arn:aws:codebuild:us-east-1:123456789012:project/shop-web", "-shop", "shop/web"] {
+            let err = build(Some(bad)).unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { var: "ROLLOUT_PROJECTS", .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn gate_config_defaults_and_errors() {
         let with = |pairs: &'static [(&'static str, &'static str)]| {
             GateConfig::from_lookup(move |var| {
@@ -359,6 +540,55 @@ mod tests {
         assert!(with(&[("GATE_TIMEOUT_MS", "-1")]).unwrap_err().to_string().contains("GATE_TIMEOUT_MS"));
         assert!(with(&[("GATE_PATH", "health")]).unwrap_err().to_string().contains("GATE_PATH"));
         assert!(with(&[("GATE_MAX_PROBES", "1")]).unwrap_err().to_string().contains("GATE_MAX_PROBES"));
+    }
+
+    #[test]
+    fn gate_evidence_and_probe_hosts_are_parsed_strictly() {
+        let with = |var: &'static str, value: &'static str| {
+            GateConfig::from_lookup(move |name| match name {
+                "NOTIFY_TOPIC_ARN" => Some(TOPIC.into()),
+                _ if name == var => Some(value.into()),
+                _ => None,
+            })
+        };
+        let cfg = with("UNRELATED", "").unwrap();
+        assert_eq!((cfg.require_evidence, &cfg.probe_hosts), (true, &ProbeHosts::Any), "cautious default; any host");
+        assert!(with("GATE_REQUIRE_EVIDENCE", " ").unwrap().require_evidence, "blank is unset");
+        assert!(!with("GATE_REQUIRE_EVIDENCE", "False").unwrap().require_evidence);
+        for loose in ["no", "0", "yes", "flase", "true,"] {
+            let err = with("GATE_REQUIRE_EVIDENCE", loose).unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { var: "GATE_REQUIRE_EVIDENCE", .. }), "{loose}: {err}");
+        }
+
+        let hosts = with("GATE_PROBE_HOSTS", " .Internal.Example.com, web.example.org,127.0.0.1, [::1] ").unwrap().probe_hosts;
+        for allowed in ["a.internal.example.com", "x.y.internal.example.com", "web.example.org", "127.0.0.1", "[::1]"] {
+            assert!(hosts.allows(allowed), "{allowed}");
+        }
+        for refused in [
+            "internal.example.com",
+            "evilinternal.example.com",
+            "a.internal.example.com.evil.com",
+            "www.web.example.org",
+            "127.0.0.2",
+            "[::2]",
+            "localhost",
+        ] {
+            assert!(!hosts.allows(refused), "{refused}");
+        }
+        assert_eq!(with("GATE_PROBE_HOSTS", "  ").unwrap().probe_hosts, ProbeHosts::Any);
+        for bad in [
+            "https://web.example.org",
+            "web.example.org:8080",
+            "*.example.org",
+            "a,,b",
+            "a,",
+            "web example",
+            "10.0.1",
+            "web.example.org/health",
+        ] {
+            let err = with("GATE_PROBE_HOSTS", bad).unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { var: "GATE_PROBE_HOSTS", .. }), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod fakes;
 pub mod notify;
 pub mod outcome;
 pub mod ports;
+pub mod quote;
 pub mod recent;
 pub mod runtime;
 pub mod tags;

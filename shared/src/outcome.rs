@@ -71,11 +71,14 @@ pub enum ResourceResult {
         decision: Decision,
         notified: bool,
     },
-    /// traffic-gate: the verdict on a shift, after `checks` rounds of evidence.
+    /// traffic-gate: the verdict on a shift, after `checks` rounds of evidence; `caveats`: what
+    /// it did not check (missing evidence) and notes on what it rests on.
     Gated {
         #[serde(flatten)]
         verdict: Verdict,
         checks: u32,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        caveats: Vec<String>,
     },
     /// region-failover: one step of the plan; `status` is `done`, `incomplete` (it happened, but
     /// a wait ran out) or `failed`.

@@ -1,12 +1,47 @@
 //! What every function's `main` does once at cold start.
 
+use lambda_runtime::tracing::subscriber::filter::{EnvFilter, LevelFilter};
+use lambda_runtime::tracing::subscriber::fmt::{self, MakeWriter};
+use lambda_runtime::tracing::subscriber::layer::SubscriberExt;
+use lambda_runtime::tracing::subscriber::registry::LookupSpan;
+use lambda_runtime::tracing::subscriber::util::SubscriberInitExt;
+use lambda_runtime::tracing::subscriber::{Layer, Registry};
+use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tracing::Subscriber;
 
 pub use serde_json::Value;
 
-/// JSON logs when Lambda asks for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), level from `AWS_LAMBDA_LOG_LEVEL`.
+/// JSON logs when Lambda asks for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), level from
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, when it is a level; else INFO), filtered by
+/// [`log_filter`] so that no level logs what events and AWS calls carry.
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
+    let level = level.ok().and_then(|level| LevelFilter::from_str(level.trim()).ok()).unwrap_or(LevelFilter::INFO);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
+    let subscriber = Registry::default().with(log_layer(level, json, std::io::stdout));
+    // A second call (tests) keeps the first subscriber.
+    let _ = subscriber.try_init();
+}
+
+/// Deckhand's own logs at `level`; every other crate's at DEBUG at most, whatever was asked.
+/// At TRACE the Lambda runtime logs each raw event (a CodeBuild event carries the build's
+/// exported variables, secrets included) and the AWS SDK every HTTP request and response (task
+/// definitions with their environment values); at DEBUG neither does. `RUST_LOG` directives are
+/// not read: the level is the only knob.
+pub fn log_filter(level: LevelFilter) -> EnvFilter {
+    EnvFilter::builder().parse_lossy(format!("{},deckhand={level}", level.min(LevelFilter::DEBUG)))
+}
+
+/// The layer `init_tracing` installs, writing to `writer`: Lambda's format (no time, no target;
+/// JSON or text) under [`log_filter`].
+pub fn log_layer<S, W>(level: LevelFilter, json: bool, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    let format = fmt::layer().with_target(false).without_time().with_writer(writer);
+    if json { format.json().with_filter(log_filter(level)).boxed() } else { format.with_filter(log_filter(level)).boxed() }
 }
 
 /// Seconds since the epoch; injectable so tests can move time (cooldowns, failover windows).
@@ -14,4 +49,57 @@ pub type Clock = Box<dyn Fn() -> u64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
     Box::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Log lines, captured.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    fn logged(level: LevelFilter, json: bool) -> String {
+        let captured = Captured::default();
+        let subscriber = Registry::default().with(log_layer(level, json, captured.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "lambda_runtime::layers::api_response", body = "runtime-trace", "raw JSON event");
+            tracing::debug!(target: "lambda_runtime::runtime", "runtime-debug");
+            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "sdk-trace");
+            tracing::trace!(target: "deckhand::usecase", "ours-trace");
+            tracing::debug!(target: "deckhand::usecase", "ours-debug");
+            tracing::info!(target: "deckhand::usecase", "ours-info");
+        });
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn other_crates_never_log_below_debug() {
+        for json in [false, true] {
+            let trace = logged(LevelFilter::TRACE, json);
+            assert!(trace.contains("ours-trace") && trace.contains("runtime-debug"), "{trace}");
+            assert!(!trace.contains("runtime-trace") && !trace.contains("sdk-trace"), "{trace}");
+            let info = logged(LevelFilter::INFO, json);
+            assert!(info.contains("ours-info") && !info.contains("ours-debug") && !info.contains("runtime-debug"), "{info}");
+        }
+        assert!(logged(LevelFilter::TRACE, true).lines().all(|line| serde_json::from_str::<Value>(line).is_ok()));
+    }
 }

@@ -43,6 +43,9 @@ pub const ANNOUNCED: &str = "deckhand:announced";
 /// Written by the scaler: an intended step (`out:EPOCH:FROM:TO`, before UpdateService) or a step
 /// done and announced (`out:EPOCH`); the cooldown's memory.
 pub const LAST_SCALE: &str = "deckhand:last-scale";
+/// Written by the scaler once its `scaling.at_max` warning is sent: the id of the alarm event it
+/// warned about, so that a redelivery of that event does not warn twice.
+pub const SCALE_WARNED: &str = "deckhand:scale-warned";
 
 /// A tag value recording what Deckhand did and when, `WHAT:EPOCH` (`out:1795000000`,
 /// `standby:1795000000`): what, and the seconds since the epoch.

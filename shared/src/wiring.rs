@@ -114,9 +114,20 @@ pub fn region_failover(config: FailoverConfig, sdk: &SdkConfig) -> SdkRegionFail
 
 /// Region failover on a clock of the caller's (tests move time through dwell and stabilization).
 pub fn region_failover_at(config: FailoverConfig, sdk: &SdkConfig, now: Clock) -> SdkRegionFailover {
+    region_failover_with(config, sdk, now, aws_sdk_cloudwatch::Client::new)
+}
+
+/// Region failover whose CloudWatch client in each region is `cloudwatch(that region's config)`:
+/// for a test to replace it (moto has no composite alarms).
+pub fn region_failover_with(
+    config: FailoverConfig,
+    sdk: &SdkConfig,
+    now: Clock,
+    cloudwatch: impl Fn(&SdkConfig) -> aws_sdk_cloudwatch::Client,
+) -> SdkRegionFailover {
     let in_region = |region: &str| {
         let sdk = sdk.to_builder().region(Region::new(region.to_owned())).build();
-        RegionPorts { ecs: SdkEcs::new(aws_sdk_ecs::Client::new(&sdk)), alarms: SdkCloudWatch::new(aws_sdk_cloudwatch::Client::new(&sdk)) }
+        RegionPorts { ecs: SdkEcs::new(aws_sdk_ecs::Client::new(&sdk)), alarms: SdkCloudWatch::new(cloudwatch(&sdk)) }
     };
     let (primary, standby) = (in_region(&config.primary_region), in_region(&config.standby_region));
     let notifier = notifier(sdk, &config.notify_topic_arn);

@@ -8,8 +8,8 @@ use aws_sdk_ecs::types::{
 };
 pub use deckhand::fakes::{FakeClock as TestClock, failover_config, sample_event};
 use serde_json::{Value, json};
-use std::net::{TcpListener, TcpStream};
 use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -309,6 +309,48 @@ impl Aws {
             .send()
             .await
             .unwrap();
+    }
+
+    /// One datapoint of the service's `AWS/ECS` `CPUUtilization`, at `at` (seconds since the epoch).
+    pub async fn put_cpu(&self, (cluster, service): (&str, &str), value: f64, at: u64) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        let datum = MetricDatum::builder()
+            .metric_name("CPUUtilization")
+            .dimensions(Dimension::builder().name("ClusterName").value(cluster).build())
+            .dimensions(Dimension::builder().name("ServiceName").value(service).build())
+            .value(value)
+            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(at as i64))
+            .build();
+        self.cloudwatch.put_metric_data().namespace("AWS/ECS").metric_data(datum).send().await.unwrap();
+    }
+
+    /// A metric-math alarm in ALARM: the higher of the service's CPU and memory above `threshold`.
+    pub async fn max_of_cpu_and_memory_alarm(&self, name: &str, (cluster, service): (&str, &str), threshold: f64) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
+        let query = |id: &str, metric: &str| {
+            let metric = Metric::builder()
+                .namespace("AWS/ECS")
+                .metric_name(metric)
+                .dimensions(Dimension::builder().name("ClusterName").value(cluster).build())
+                .dimensions(Dimension::builder().name("ServiceName").value(service).build())
+                .build();
+            let stat = MetricStat::builder().metric(metric).period(60).stat("Average").build();
+            MetricDataQuery::builder().id(id).metric_stat(stat).return_data(false).build()
+        };
+        let expression = MetricDataQuery::builder().id("e1").expression("MAX([m1, m2])").return_data(true).build();
+        self.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .metrics(query("m1", "CPUUtilization"))
+            .metrics(query("m2", "MemoryUtilization"))
+            .metrics(expression)
+            .evaluation_periods(3)
+            .threshold(threshold)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .unwrap();
+        self.cloudwatch.set_alarm_state().alarm_name(name).state_value(StateValue::Alarm).state_reason("test").send().await.unwrap();
     }
 
     /// A CodeDeploy deployment in `application`/`group` (moto keeps it `Created`, i.e. active); its id.

@@ -7,24 +7,28 @@ use deckhand::wiring::{self, SdkBuildFinished, SdkDeployEvents, SdkImagePushed};
 use deckhand_integration_tests::{ACCOUNT, DIGEST, Local, REGION, REGISTRY, attribute, document, sample_event};
 use serde_json::{Value, json};
 
+/// The CodeBuild project of the `codebuild-*.json` samples.
+const PROJECT: &str = "shop-web";
+
 async fn world() -> Local {
     Local::start().await
 }
 
 /// The functions under test, configured for the local AWS.
 trait Functions {
-    fn builds(&self, clusters: &[&str], notify_started: bool) -> SdkBuildFinished;
+    fn builds(&self, clusters: &[&str], rollout_projects: &[&str], notify_started: bool) -> SdkBuildFinished;
     fn deploy_events(&self, clusters: &[&str]) -> SdkDeployEvents;
     fn pushes(&self, clusters: &[&str]) -> SdkImagePushed;
     async fn checked_messages(&self) -> Vec<Value>;
 }
 
 impl Functions for Local {
-    fn builds(&self, clusters: &[&str], notify_started: bool) -> SdkBuildFinished {
+    fn builds(&self, clusters: &[&str], rollout_projects: &[&str], notify_started: bool) -> SdkBuildFinished {
         let config = BuildFinishedConfig {
             notify_topic_arn: self.topic.clone(),
             clusters: clusters.iter().map(|c| c.to_string()).collect(),
             notify_build_started: notify_started,
+            rollout_projects: rollout_projects.iter().map(|p| p.to_string()).collect(),
         };
         wiring::build_finished(config, &self.sdk)
     }
@@ -56,7 +60,7 @@ impl Functions for Local {
 #[tokio::test]
 async fn every_build_status_lands_rendered_and_filterable() {
     let w = world().await;
-    let builds = w.builds(&[], false);
+    let builds = w.builds(&[], &[], false);
     let cases = [
         ("codebuild-failed.json", "Build FAILED: shop-web #55 in BUILD", "warning", "build.failed", "exit status 2"),
         (
@@ -92,7 +96,7 @@ async fn every_build_status_lands_rendered_and_filterable() {
     // A build that starts is quiet unless asked for.
     assert!(builds.handle(sample_event("codebuild-in-progress.json")).await.unwrap().ignored.unwrap().contains("NOTIFY_BUILD_STARTED"));
     assert!(w.checked_messages().await.is_empty());
-    w.builds(&[], true).handle(sample_event("codebuild-in-progress.json")).await.unwrap();
+    w.builds(&[], &[], true).handle(sample_event("codebuild-in-progress.json")).await.unwrap();
     let started = w.checked_messages().await;
     assert_eq!((started[0]["Subject"].as_str(), attribute(&started[0], "severity")), (Some("Build started: shop-web #55"), "info"));
 }
@@ -100,7 +104,7 @@ async fn every_build_status_lands_rendered_and_filterable() {
 #[tokio::test]
 async fn a_build_event_delivered_twice_publishes_once() {
     let w = world().await;
-    let builds = w.builds(&[], false);
+    let builds = w.builds(&[], &[], false);
     builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
     let again = builds.handle(sample_event("codebuild-failed.json")).await.unwrap();
     assert!(again.ignored.unwrap().contains("duplicate"));
@@ -114,7 +118,7 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
     let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
     w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
 
-    let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+    let outcome = w.builds(&["prod"], &[PROJECT], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
 
     assert!(matches!(outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
     let running = w.aws.service("prod", "web").await.task_definition.unwrap();
@@ -134,6 +138,35 @@ async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
     assert!(w.checked_messages().await.is_empty());
 }
 
+/// Issue 12: only the projects in ROLLOUT_PROJECTS deploy what they export. Any other build of
+/// the same image — another project, or none listed at all — is reported and changes nothing.
+#[tokio::test]
+async fn a_build_of_a_project_not_in_rollout_projects_deploys_nothing_and_is_still_reported() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
+    w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
+    let before = w.aws.service("prod", "web").await;
+
+    for (projects, why) in [
+        (&["billing"][..], "project shop-web is not in ROLLOUT_PROJECTS (billing)"),
+        (&[][..], "project shop-web is not in ROLLOUT_PROJECTS (unset: builds only notify)"),
+    ] {
+        let outcome = w.builds(&["prod"], projects, false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+
+        assert_eq!(outcome.resources.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.resources[0].result, ResourceResult::Ignored { reason: why.into() });
+        assert_eq!(w.aws.revisions("web").await, std::slice::from_ref(&old), "{projects:?}: no revision registered");
+        let service = w.aws.service("prod", "web").await;
+        assert_eq!((service.task_definition(), service.desired_count()), (Some(old.as_str()), before.desired_count()));
+        assert_eq!(service.deployments().len(), before.deployments().len(), "{projects:?}: no deployment");
+        let messages = w.checked_messages().await;
+        assert_eq!(messages.iter().map(|m| attribute(m, "event")).collect::<Vec<_>>(), ["build.succeeded"], "{projects:?}");
+        let text = document(&messages[0])["text"].as_str().unwrap().to_owned();
+        assert!(text.contains(&format!("Not deployed: {why}")), "{text}");
+    }
+}
+
 /// Issue 11 against the local AWS: the topic does not exist yet, so both messages of a build
 /// that deployed fail after the deployment. The invocation fails; the redelivery (once the topic
 /// is there) sends the deployment notice it owes and the build message, and deploys nothing again.
@@ -147,6 +180,7 @@ async fn a_build_whose_messages_failed_is_reported_by_the_retry_without_a_second
         notify_topic_arn: format!("arn:aws:sns:{REGION}:{ACCOUNT}:late"),
         clusters: vec!["prod".into()],
         notify_build_started: false,
+        rollout_projects: vec![PROJECT.into()],
     };
     let builds = wiring::build_finished(config, &w.sdk);
 
@@ -171,7 +205,7 @@ async fn an_ecr_push_first_makes_the_build_rollout_unchanged() {
     w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
 
     w.pushes(&["prod"]).handle(sample_event("ecr-push-tagged.json")).await.unwrap();
-    let outcome = w.builds(&["prod"], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
+    let outcome = w.builds(&["prod"], &[PROJECT], false).handle(sample_event("codebuild-succeeded.json")).await.unwrap();
 
     assert!(matches!(outcome.resources[0].result, ResourceResult::Unchanged { .. }), "{outcome:?}");
     assert_eq!(w.aws.revisions("web").await.len(), 2);
@@ -191,7 +225,7 @@ async fn ecs_deployment_states_name_service_revisions_and_reason() {
     let cases = [
         ("ecs-deployment-in-progress.json", "Deploying: prod/web (web:1)", "info", "deployment.started"),
         ("ecs-deployment-completed.json", "Deployed: prod/web (web:1)", "info", "deployment.succeeded"),
-        ("ecs-deployment-failed.json", "Deployment FAILED, rolling back: prod/web (web:1)", "critical", "deployment.rolled_back"),
+        ("ecs-deployment-failed.json", "Deployment FAILED: prod/web (web:1)", "critical", "deployment.failed"),
     ];
     for (sample, subject, severity, event) in cases {
         let mut sample_json = sample_event(sample);
@@ -206,7 +240,7 @@ async fn ecs_deployment_states_name_service_revisions_and_reason() {
         let doc = document(envelope);
         assert_eq!(doc["details"]["task_definition"], "web:1");
         if severity == "critical" {
-            assert!(doc["text"].as_str().unwrap().contains("tasks failed to start"), "{doc}");
+            assert!(doc["text"].as_str().unwrap().contains("task failed to start"), "{doc}");
         }
     }
 
@@ -222,6 +256,39 @@ async fn ecs_deployment_states_name_service_revisions_and_reason() {
             .contains("CLUSTERS")
     );
     assert!(w.checked_messages().await.is_empty());
+}
+
+/// Issue 12: ECS announces a circuit-breaker rollback with the IN_PROGRESS event of the rollback
+/// deployment (`ecs-deployment-rollback.json`, AWS's documented shape), not in the FAILED event.
+/// It used to go out as `deployment.started` (info); it is the rollback alert.
+#[tokio::test]
+async fn a_circuit_breaker_rollback_lands_as_a_rollback_naming_where_it_returns() {
+    let w = world().await;
+    w.aws.create_cluster("prod").await;
+    let td = w.aws.register_web_task_definition("web", "v1").await;
+    w.aws.create_service("prod", "web", &td, &[], false).await;
+    let rollback_deployment = w.aws.service("prod", "web").await.deployments.unwrap()[0].id.clone().unwrap();
+
+    let mut rollback = sample_event("ecs-deployment-rollback.json");
+    rollback["detail"]["deploymentId"] = json!(rollback_deployment);
+    let outcome = w.deploy_events(&["prod"]).handle(rollback).await.unwrap();
+    assert!(outcome.notification.is_some(), "{outcome:?}");
+
+    let messages = w.checked_messages().await;
+    assert_eq!(messages.len(), 1);
+    let envelope = &messages[0];
+    assert_eq!(envelope["Subject"], "Deployment FAILED, rolling back: prod/web (to web:1)");
+    assert_eq!((attribute(envelope, "severity"), attribute(envelope, "event")), ("critical", "deployment.rolled_back"));
+    assert_eq!((attribute(envelope, "cluster"), attribute(envelope, "service")), ("prod", "web"));
+    let doc = document(envelope);
+    assert_eq!(doc["details"]["rollback_to"], "ecs-svc/1734528347392783921");
+    assert_eq!(doc["details"]["task_definition"], "web:1");
+    let text = doc["text"].as_str().unwrap();
+    assert!(text.contains("Rollback:   to deployment ecs-svc/1734528347392783921\n"), "{text}");
+    assert!(
+        text.contains("Reason:     ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1734528347392783921."),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -268,11 +335,11 @@ async fn failure_alerts_go_out_when_their_details_cannot_be_read() {
     assert!(outcome.notification.is_some(), "{outcome:?}");
     let messages = w.checked_messages().await;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["Subject"], "Deployment FAILED, rolling back: gone/web");
-    assert_eq!((attribute(&messages[0], "severity"), attribute(&messages[0], "event")), ("critical", "deployment.rolled_back"));
+    assert_eq!(messages[0]["Subject"], "Deployment FAILED: gone/web");
+    assert_eq!((attribute(&messages[0], "severity"), attribute(&messages[0], "event")), ("critical", "deployment.failed"));
     let text = document(&messages[0])["text"].as_str().unwrap().to_owned();
-    assert!(text.contains("Not read:   revisions: AWS ecs:DescribeServices failed:") && text.contains("ClusterNotFound"), "{text}");
-    assert!(text.contains("tasks failed to start"), "what the event carries: {text}");
+    assert!(text.contains("Not read:   revisions: ecs:DescribeServices: ClusterNotFoundException: "), "{text}");
+    assert!(text.contains("task failed to start"), "what the event carries: {text}");
 
     // A blue/green deployment whose application and group were deleted.
     events.handle(sample_event("codedeploy-failure.json")).await.expect("the alert is published");
@@ -281,8 +348,11 @@ async fn failure_alerts_go_out_when_their_details_cannot_be_read() {
     assert_eq!(messages[0]["Subject"], "Blue/green deployment FAILED: shop/web-bg");
     assert_eq!(attribute(&messages[0], "severity"), "critical");
     let text = document(&messages[0])["text"].as_str().unwrap().to_owned();
-    assert!(text.contains("Not read:   service (from the deployment group): AWS codedeploy:GetDeploymentGroup failed:"), "{text}");
-    assert!(text.contains("Not read:   revision and error: AWS codedeploy:GetDeployment failed:"), "{text}");
+    assert!(text.contains("Not read:   service (from the deployment group): codedeploy:GetDeploymentGroup: "), "{text}");
+    assert!(text.contains("Not read:   revision and error: codedeploy:GetDeployment: "), "{text}");
+    for dump in ["ServiceError", "raw: Response", "SdkBody", "service error"] {
+        assert!(!text.contains(dump), "one line per AWS error, no SDK dump: {text}");
+    }
 }
 
 #[tokio::test]
@@ -290,7 +360,7 @@ async fn malformed_notification_events_are_errors_naming_the_field() {
     let w = world().await;
     let mut build = sample_event("codebuild-failed.json");
     build["detail"].as_object_mut().unwrap().remove("project-name");
-    let err = w.builds(&[], false).handle(build).await.unwrap_err().to_string();
+    let err = w.builds(&[], &[], false).handle(build).await.unwrap_err().to_string();
     assert!(err.contains("`detail.project-name`"), "{err}");
 
     let mut deploy = sample_event("ecs-deployment-failed.json");
@@ -301,4 +371,31 @@ async fn malformed_notification_events_are_errors_naming_the_field() {
     let err = w.deploy_events(&[]).handle(sample_event("ecr-push-tagged.json")).await.unwrap_err().to_string();
     assert!(err.contains("`detail-type`"), "{err}");
     assert!(w.checked_messages().await.is_empty());
+}
+
+/// Issue 13: a failed build whose phase context is one 1 MiB line. SNS refuses a Publish over
+/// 256 KiB, so the alert used to be lost; now it arrives, its context cut with the marker.
+#[tokio::test]
+async fn a_build_alert_with_a_huge_phase_context_arrives_truncated() {
+    let w = world().await;
+    let size = 1024 * 1024;
+    let mut event = sample_event("codebuild-failed.json");
+    let phases = event["detail"]["additional-information"]["phases"].as_array_mut().unwrap();
+    let failed = phases.iter_mut().find(|p| p["phase-status"] == "FAILED").unwrap();
+    failed["phase-context"] = json!([format!("COMMAND_EXECUTION_ERROR: {}", "x".repeat(size - 25))]);
+
+    let outcome = w.builds(&[], &[], false).handle(event).await.expect("the alert is published");
+
+    assert!(outcome.notification.is_some(), "{outcome:?}");
+    let messages = w.checked_messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["Subject"], "Build FAILED: shop-web #55 in BUILD");
+    assert_eq!((attribute(&messages[0], "event"), attribute(&messages[0], "project")), ("build.failed", "shop-web"));
+    assert!(messages[0]["Message"].as_str().unwrap().len() < 256 * 1024);
+    let doc = document(&messages[0]);
+    let text = doc["text"].as_str().unwrap();
+    assert!(text.contains("COMMAND_EXECUTION_ERROR: xxx") && text.contains(&format!("… [truncated, {size} bytes]")), "{text:.3000}");
+    assert!(text.contains("logEvent:group=/aws/codebuild/shop-web"), "the links stay: {text:.5000}");
+    let context = doc["details"]["failed_phase"]["context"][0].as_str().unwrap();
+    assert!(context.len() <= 2048 && context.ends_with(&format!("… [truncated, {size} bytes]")), "{context:.300}");
 }

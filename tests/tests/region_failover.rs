@@ -1,7 +1,12 @@
 //! `region-failover` against one moto server acting as both regions (us-east-1 primary,
 //! us-west-2 standby): health alarms in CloudWatch, services in ECS, failover records in Route 53.
+//! moto has no composite alarms: the test of composite health alarms reads DescribeAlarms from
+//! `cloudwatch_like_aws`.
+
+mod cloudwatch_like_aws;
 
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType};
+use cloudwatch_like_aws::CloudWatchLikeAws;
 use deckhand::config::FailoverConfig;
 use deckhand::wiring::{self, SdkRegionFailover};
 use deckhand_integration_tests::{Aws, Local, TestClock, attribute, failover_config, sample_event};
@@ -39,15 +44,28 @@ impl World {
         self.west.cpu_alarm(STANDBY_ALARM, ("prod", "web"), false, 1.0, state(standby_ok), 4.0).await;
     }
 
-    fn function(&self) -> SdkRegionFailover {
-        let config = FailoverConfig {
+    fn config(&self) -> FailoverConfig {
+        FailoverConfig {
             notify_topic_arn: self.local.topic.clone(),
             hosted_zone: self.zone.clone(),
             scale_wait: 1,
             dns_wait: 1,
             ..failover_config()
+        }
+    }
+
+    fn function(&self) -> SdkRegionFailover {
+        wiring::region_failover_at(self.config(), &self.local.sdk, self.clock.clock()).with_poll(Duration::from_millis(10))
+    }
+
+    /// The function with each region's DescribeAlarms answered by `east` / `west`.
+    fn function_reading(&self, east: &CloudWatchLikeAws, west: &CloudWatchLikeAws) -> SdkRegionFailover {
+        let cloudwatch = |sdk: &aws_config::SdkConfig| match sdk.region().map(|r| r.as_ref()) {
+            Some("us-east-1") => east.client(sdk),
+            Some("us-west-2") => west.client(sdk),
+            other => panic!("no CloudWatch in {other:?}"),
         };
-        wiring::region_failover_at(config, &self.local.sdk, self.clock.clock()).with_poll(Duration::from_millis(10))
+        wiring::region_failover_with(self.config(), &self.local.sdk, self.clock.clock(), cloudwatch).with_poll(Duration::from_millis(10))
     }
 
     async fn handle(&self, event: Value) -> Value {
@@ -92,6 +110,42 @@ async fn a_primary_alarm_fails_over_and_a_repeat_changes_nothing_more() {
     assert_eq!(w.serving().await.0, "us-west-2");
     assert_eq!(w.west.desired_count("prod", "web").await, 6);
     assert!(w.local.messages().await.is_empty(), "a repeat is not news");
+}
+
+/// Issue 12: regional health alarms that are composite alarms (the usual way to combine several
+/// signals) read as MISSING in both regions, so a failover paged "both regions are unhealthy" and
+/// moved nothing. DescribeAlarms comes from `cloudwatch_like_aws` (moto has no composite alarms);
+/// ECS and Route 53 from moto.
+#[tokio::test]
+async fn composite_health_alarms_are_read_in_both_regions_and_a_failover_proceeds() {
+    let w = world().await;
+    let (east, west) = (CloudWatchLikeAws::new("us-east-1"), CloudWatchLikeAws::new("us-west-2"));
+    let rule = |region: &str| format!(r#"ALARM("web-5xx-{region}") OR ALARM("web-latency-{region}")"#);
+    east.put_composite_alarm(PRIMARY_ALARM, &rule("us-east-1"), "OK");
+    west.put_composite_alarm(STANDBY_ALARM, &rule("us-west-2"), "OK");
+
+    let status =
+        serde_json::to_value(w.function_reading(&east, &west).handle(sample_event("failover-status.json")).await.unwrap()).unwrap();
+    let observed = &status["details"]["observed"];
+    assert_eq!(
+        (observed["primary"]["alarm_state"].as_str(), observed["standby"]["alarm_state"].as_str()),
+        (Some("OK"), Some("OK")),
+        "{status}"
+    );
+
+    east.put_composite_alarm(PRIMARY_ALARM, &rule("us-east-1"), "ALARM");
+    let outcome = w.function_reading(&east, &west).handle(sample_event("failover-primary-alarm.json")).await.unwrap();
+    let outcome = serde_json::to_value(outcome).unwrap();
+
+    let done = |step: &str| (step.to_owned(), "done".to_owned());
+    assert_eq!(step_statuses(&outcome), [done("scale"), done("move_dns"), done("freeze"), done("record_flip")], "{outcome}");
+    assert_eq!(w.serving().await, ("us-west-2".to_owned(), "198.51.100.20".to_owned()), "the standby's record is PRIMARY");
+    assert_eq!(w.west.desired_count("prod", "web").await, 6);
+    let freeze = w.local.aws.service_tags("prod", "web").await.get("deckhand:freeze").cloned().unwrap_or_default();
+    assert!(freeze.starts_with("failover to us-west-2 at "), "{freeze}");
+    let messages = w.local.messages().await;
+    assert_eq!(messages.iter().map(|m| attribute(m, "event")).collect::<Vec<_>>(), ["failover.failed_over"]);
+    assert!(east.describe_calls() >= 2 && west.describe_calls() >= 2);
 }
 
 #[tokio::test]
@@ -218,4 +272,26 @@ async fn alarms_of_others_and_bad_requests_change_nothing() {
     let err = w.function().handle(serde_json::json!({"action": "explode"})).await.unwrap_err().to_string();
     assert!(err.contains("`action`") && err.contains("explode"), "{err}");
     assert_eq!(w.serving().await.0, "us-east-1");
+}
+
+#[tokio::test]
+async fn a_misspelt_dry_run_flag_is_refused_and_route_53_is_untouched() {
+    let w = world().await;
+    // The primary is down: a real failover would move DNS at once.
+    w.health(false, true).await;
+    let records = || async {
+        let route53 = aws_sdk_route53::Client::new(&w.local.sdk);
+        let sets = route53.list_resource_record_sets().hosted_zone_id(&w.zone).send().await.unwrap().resource_record_sets;
+        format!("{sets:?}")
+    };
+    let before = records().await;
+
+    let err = w.function().handle(serde_json::json!({"action": "failover", "dryrun": true})).await.unwrap_err().to_string();
+
+    assert!(err.contains("field `dryrun`") && err.contains("nothing was done"), "{err}");
+    assert_eq!(records().await, before, "every record set is as it was");
+    assert_eq!(w.serving().await.0, "us-east-1");
+    assert_eq!(w.west.desired_count("prod", "web").await, 2, "the standby was not pre-scaled");
+    assert!(!w.local.aws.service_tags("prod", "web").await.contains_key("deckhand:freeze"));
+    assert!(w.local.messages().await.is_empty());
 }

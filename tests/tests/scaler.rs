@@ -294,3 +294,77 @@ async fn a_scale_out_whose_update_service_failed_is_finished_by_the_retry_in_one
         assert_eq!(w.events().await, ["scaling.out"], "answer lost: {answer_lost}");
     }
 }
+
+/// Issue 12: the re-check comes from EventBridge Scheduler (`aws.scheduler`, `detail` a string),
+/// and sizes from the metric's newest datapoint (GetMetricStatistics), not from the alarm's state
+/// reason data, which CloudWatch leaves as it was while the alarm stays in ALARM.
+#[tokio::test]
+async fn a_scheduler_recheck_sizes_from_the_metric_now() {
+    let w = world(&[("deckhand:scale", "on"), ("deckhand:scale-max", "10")]).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 140.0).await;
+    w.local.aws.put_cpu(("prod", "web"), 140.0, T0 - 60).await;
+    let scaler = w.scaler();
+
+    let outcome = scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Scaled { from: 2, to: 4, .. }), "{outcome:?}");
+
+    // The load is down to 80 %; the alarm's reason data still says 140 % (it would give 8).
+    w.local.aws.put_cpu(("prod", "web"), 80.0, T0 + 30).await;
+    w.advance(61);
+    let recheck = sample_event("scheduled-recheck.json");
+    assert_eq!(recheck["source"], "aws.scheduler");
+    let outcome = scaler.handle(recheck).await.unwrap();
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Scaled { from: 4, to: 5, .. }), "{outcome:?}");
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 5);
+    let messages = w.local.messages().await;
+    assert!(messages[1]["Message"].as_str().unwrap().contains("CPUUtilization 80.0 (threshold 70.0)"), "{}", messages[1]["Message"]);
+}
+
+/// Issue 12: `CLUSTERS` may name clusters by ARN, as it may for the other functions.
+#[tokio::test]
+async fn clusters_given_as_arns_still_scale() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
+    let config = ScalerConfig { clusters: vec!["arn:aws:ecs:us-east-1:123456789012:cluster/prod".into()], ..w.config() };
+    let scaler = wiring::scaler_at(config, &w.local.sdk, w.clock.clock());
+
+    let outcome = scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert!(matches!(outcome.resources[0].result, ResourceResult::Scaled { from: 2, to: 3, .. }), "{outcome:?}");
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 3);
+}
+
+/// Issue 12: the alarm firing again at the maximum inside the out-cooldown warns, once per alarm
+/// event: a redelivery of the event stays quiet.
+#[tokio::test]
+async fn the_alarm_firing_at_the_maximum_warns_once_even_inside_the_cooldown() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.local.aws.ecs.update_service().cluster("prod").service("web").desired_count(3).send().await.unwrap();
+    w.local.aws.cpu_alarm(HIGH, ("prod", "web"), true, 70.0, "ALARM", 91.2).await;
+    let scaler = w.scaler();
+    scaler.handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 4);
+
+    w.advance(10);
+    let mut again = sample_event("cloudwatch-alarm-scale-out.json");
+    again["id"] = "a-second-firing".into();
+    let held = scaler.handle(again.clone()).await.unwrap();
+    assert!(matches!(held.resources[0].result, ResourceResult::Held { notified: true, .. }), "{held:?}");
+    let redelivered = scaler.handle(again).await.unwrap();
+    assert!(matches!(redelivered.resources[0].result, ResourceResult::Held { notified: false, .. }), "{redelivered:?}");
+    assert_eq!(w.events().await, ["scaling.out", "scaling.at_max"]);
+    let tags = w.local.aws.service_tags("prod", "web").await;
+    assert_eq!(tags.get("deckhand:scale-warned").map(String::as_str), Some("a-second-firing"));
+}
+
+/// Issue 12: a metric-math alarm is ignored for what it is, not for dimensions it does have.
+#[tokio::test]
+async fn a_metric_math_alarm_is_ignored_for_what_it_is() {
+    let w = world(&[("deckhand:scale", "on")]).await;
+    w.local.aws.max_of_cpu_and_memory_alarm(HIGH, ("prod", "web"), 70.0).await;
+
+    let outcome = w.scaler().handle(sample_event("cloudwatch-alarm-scale-out.json")).await.unwrap();
+    let ResourceResult::Ignored { reason } = &outcome.resources[0].result else { panic!("{outcome:?}") };
+    assert!(reason.starts_with("metric-math alarms are not supported"), "{reason}");
+    assert!(reason.contains("MAX([m1, m2])") && reason.contains("prod/web"), "{reason}");
+    assert_eq!(w.local.aws.desired_count("prod", "web").await, 2);
+}

@@ -1,5 +1,6 @@
-//! `CloudWatch Alarm State Change` events (source `aws.cloudwatch`) and EventBridge
-//! `Scheduled Event`s (source `aws.events`).
+//! `CloudWatch Alarm State Change` events (source `aws.cloudwatch`) and `Scheduled Event`s: from
+//! EventBridge Scheduler (source `aws.scheduler`, what SAM's `ScheduleV2` delivers when it has no
+//! `Input`) or in the shape of an EventBridge rule's schedule (source `aws.events`).
 
 use super::{EventError, detail, envelope};
 use serde::Deserialize;
@@ -49,8 +50,44 @@ pub fn decode(event: Value) -> Result<AlarmStateChange, EventError> {
     })
 }
 
-/// An event that asks for a periodic re-check: an EventBridge schedule.
+/// EventBridge Scheduler's default payload: `detail` is the string `"{}"`, `resources` the schedule.
+pub const SCHEDULER_SOURCE: &str = "aws.scheduler";
+/// An EventBridge rule's schedule (SAM `Schedule`); also the explicit `Input` the region-failover
+/// re-check schedule sends.
+pub const RULE_SCHEDULE_SOURCE: &str = "aws.events";
+
+/// An event that asks for a periodic re-check: a `Scheduled Event` from EventBridge Scheduler or
+/// in an EventBridge rule's shape. Nothing else in it matters (`detail` is a string in one, an
+/// object in the other).
 pub fn is_schedule(event: &Value) -> bool {
-    event.get("source").and_then(Value::as_str) == Some("aws.events")
+    let source = event.get("source").and_then(Value::as_str);
+    matches!(source, Some(SCHEDULER_SOURCE | RULE_SCHEDULE_SOURCE))
         && event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULE_DETAIL_TYPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample(text: &str) -> Value {
+        serde_json::from_str(text).expect("a JSON sample")
+    }
+
+    #[test]
+    fn schedules_of_both_kinds_ask_for_a_recheck() {
+        let scheduler = sample(include_str!("../../../events/scheduled-recheck.json"));
+        assert_eq!((scheduler["source"].as_str(), scheduler["detail"].as_str()), (Some("aws.scheduler"), Some("{}")));
+        assert!(is_schedule(&scheduler));
+        // The region-failover re-check's explicit Input (template.yaml).
+        assert!(is_schedule(&json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})));
+    }
+
+    #[test]
+    fn other_events_are_not_schedules() {
+        assert!(!is_schedule(&sample(include_str!("../../../events/cloudwatch-alarm-scale-out.json"))));
+        assert!(!is_schedule(&json!({"source": "aws.scheduler", "detail-type": "Other", "detail": "{}"})));
+        assert!(!is_schedule(&json!({"source": "my.app", "detail-type": "Scheduled Event", "detail": {}})));
+        assert!(!is_schedule(&json!("Scheduled Event")));
+    }
 }

@@ -36,7 +36,7 @@ pub struct Phase {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", expecting = "an object with build-status, project-name, build-id and optional additional-information")]
 struct Detail {
     build_status: String,
     project_name: String,
@@ -48,7 +48,7 @@ struct Detail {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", expecting = "an object (build-number, initiator, source-version, logs, phases, …)")]
 struct Additional {
     #[serde(default)]
     build_number: Option<f64>,
@@ -65,14 +65,14 @@ struct Additional {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", expecting = "an object with optional deep-link")]
 struct Logs {
     #[serde(default)]
     deep_link: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", expecting = "an object with phase-type and optional phase-status, phase-context, duration-in-seconds")]
 struct RawPhase {
     phase_type: String,
     #[serde(default)]
@@ -85,6 +85,7 @@ struct RawPhase {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an object with name and optional value")]
 struct NameValue {
     name: String,
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! Deployment state changes: `ECS Deployment State Change` (source `aws.ecs`) and
 //! `CodeDeploy Deployment State-change Notification` (source `aws.codedeploy`).
 
-use super::{EventError, detail, envelope};
+use super::{EventError, detail, detail_type, envelope};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,7 +40,7 @@ pub struct CodeDeployChange {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object with eventName, deploymentId and optional reason")]
 struct EcsDetail {
     event_name: String,
     deployment_id: String,
@@ -49,7 +49,7 @@ struct EcsDetail {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object with state, deploymentId, application and deploymentGroup")]
 struct CodeDeployDetail {
     state: String,
     deployment_id: String,
@@ -61,8 +61,7 @@ pub const ECS_DETAIL_TYPE: &str = "ECS Deployment State Change";
 pub const CODEDEPLOY_DETAIL_TYPE: &str = "CodeDeploy Deployment State-change Notification";
 
 pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
-    let detail_type = event.get("detail-type").and_then(Value::as_str).unwrap_or_default().to_owned();
-    match detail_type.as_str() {
+    match detail_type(&event, &[ECS_DETAIL_TYPE, CODEDEPLOY_DETAIL_TYPE])? {
         ECS_DETAIL_TYPE => {
             let resources = event.get("resources").cloned();
             let envelope = envelope(event, "aws.ecs", ECS_DETAIL_TYPE)?;
@@ -81,7 +80,8 @@ pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
                 service_arn,
             }))
         }
-        CODEDEPLOY_DETAIL_TYPE => {
+        // The only other detail-type `detail_type` lets through.
+        _ => {
             let envelope = envelope(event, "aws.codedeploy", CODEDEPLOY_DETAIL_TYPE)?;
             let detail: CodeDeployDetail = detail(envelope.detail)?;
             Ok(DeploymentEvent::CodeDeploy(CodeDeployChange {
@@ -92,6 +92,5 @@ pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
                 deployment_group: detail.deployment_group,
             }))
         }
-        other => Err(EventError::field("detail-type", format!("\"{ECS_DETAIL_TYPE}\" or \"{CODEDEPLOY_DETAIL_TYPE}\", got \"{other}\""))),
     }
 }

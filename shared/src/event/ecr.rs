@@ -1,6 +1,7 @@
 //! `ECR Image Action` events (source `aws.ecr`).
 
 use super::{EventError, detail, envelope};
+use crate::quote::quote;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,17 +27,17 @@ impl ImageAction {
     /// Only successful pushes deploy anything; the reason says why another action is not ours.
     pub fn not_a_successful_push(&self) -> Option<String> {
         if self.action != "PUSH" {
-            return Some(format!("action-type is {}, only PUSH deploys", self.action));
+            return Some(format!("action-type is {}, only PUSH deploys", quote(&self.action)));
         }
         if self.result != "SUCCESS" {
-            return Some(format!("result is {}, only SUCCESS deploys", self.result));
+            return Some(format!("result is {}, only SUCCESS deploys", quote(&self.result)));
         }
         None
     }
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", expecting = "an object with action-type, result, repository-name, image-digest and optional image-tag")]
 struct Detail {
     action_type: String,
     result: String,
@@ -55,7 +56,7 @@ pub fn decode(event: Value) -> Result<ImageAction, EventError> {
     if !is_digest(&detail.image_digest) {
         return Err(EventError::field(
             "detail.image-digest",
-            format!("an image digest like sha256:<hex>, got \"{}\"", detail.image_digest),
+            format!("an image digest like sha256:<hex>, got {}", quote(&detail.image_digest)),
         ));
     }
     Ok(ImageAction {

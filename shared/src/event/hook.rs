@@ -1,7 +1,8 @@
 //! Lifecycle hook invocations: CodeDeploy (`{"DeploymentId", "LifecycleEventHookExecutionId"}`)
 //! and ECS native blue/green (`{"executionDetails", "executionId", "lifecycleStage", "hookDetails"?}`).
 
-use super::{EventError, decode_at};
+use super::{EventError, decode_at, describe};
+use crate::quote::quote;
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,33 +16,40 @@ pub enum HookInvocation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EcsHook {
     pub execution_id: String,
-    /// PRE_SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT,
-    /// PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, RECONCILE_SERVICE.
+    /// As ECS sent it; the traffic gate reads it strictly (`traffic_gate::plan::ecs_stage`): an
+    /// unknown stage fails the hook.
     pub stage: String,
     pub service_arn: String,
     pub target_revision: Option<String>,
-    /// What this gate returned on its previous call for the same execution.
+    /// What this gate returned on its previous call for the same execution; from outside, so the
+    /// gate decodes it strictly (`traffic_gate::carried`).
     pub hook_details: Option<Value>,
 }
 
+/// What a stage lets a reader of the hook know. The gate itself decides from
+/// `traffic_gate::plan::ECS_STAGES`, which a test keeps these in line with; an unknown stage is
+/// none of these.
 impl EcsHook {
     /// Stages where test traffic (not production) reaches the new revision.
     pub fn is_test_stage(&self) -> bool {
-        matches!(self.stage.as_str(), "TEST_TRAFFIC_SHIFT" | "POST_TEST_TRAFFIC_SHIFT")
+        matches!(self.stage.as_str(), "TEST_TRAFFIC_SHIFT" | "POST_TEST_TRAFFIC_SHIFT" | "PRE_PRODUCTION_TRAFFIC_SHIFT")
     }
 
     pub fn is_production_stage(&self) -> bool {
         matches!(self.stage.as_str(), "PRODUCTION_TRAFFIC_SHIFT" | "POST_PRODUCTION_TRAFFIC_SHIFT")
     }
 
-    /// Before scale-up there are no new tasks to look at.
+    /// After scale-up: the new revision's tasks exist.
     pub fn has_new_tasks(&self) -> bool {
-        self.stage != "PRE_SCALE_UP"
+        self.is_test_stage() || self.is_production_stage() || self.stage == "POST_SCALE_UP"
     }
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    expecting = "an ECS lifecycle hook: an object with executionId, lifecycleStage, executionDetails and optional hookDetails"
+)]
 struct RawEcsHook {
     execution_id: String,
     lifecycle_stage: String,
@@ -51,7 +59,7 @@ struct RawEcsHook {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object with serviceArn and optional targetServiceRevisionArn")]
 struct ExecutionDetails {
     service_arn: String,
     #[serde(default)]
@@ -66,7 +74,8 @@ pub fn decode(event: Value) -> Result<HookInvocation, EventError> {
     if event.get("lifecycleStage").is_some() || event.get("executionDetails").is_some() {
         let hook: RawEcsHook = decode_at(event, "")?;
         if !hook.execution_details.service_arn.contains(":service/") {
-            return Err(EventError::field("executionDetails.serviceArn", "the ARN of an ECS service"));
+            let got = quote(&hook.execution_details.service_arn);
+            return Err(EventError::field("executionDetails.serviceArn", format!("the ARN of an ECS service, got {got}")));
         }
         return Ok(HookInvocation::Ecs(EcsHook {
             execution_id: hook.execution_id,
@@ -76,9 +85,16 @@ pub fn decode(event: Value) -> Result<HookInvocation, EventError> {
             hook_details: hook.hook_details,
         }));
     }
+    let got = if event.is_object() {
+        "an object with neither".to_owned()
+    } else {
+        format!("{}: the event is not a JSON object", describe(&event))
+    };
     Err(EventError::field(
         "(event)",
-        "a CodeDeploy hook {DeploymentId, LifecycleEventHookExecutionId} or an ECS lifecycle hook {executionId, lifecycleStage, executionDetails}",
+        format!(
+            "a CodeDeploy hook {{DeploymentId, LifecycleEventHookExecutionId}} or an ECS lifecycle hook {{executionId, lifecycleStage, executionDetails}}, got {got}"
+        ),
     ))
 }
 

@@ -5,6 +5,7 @@ use super::{Faults, lock};
 use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::ports::{Alarm, Alarms, AwsResult, Dns, DnsRecords, LoadBalancers, Notifier, ProbeOutcome, Prober, Target};
+use crate::ports::{MetricQuery, ScalingAlarm, ScalingAlarms, Watched};
 use crate::usecase::region_failover::plan::Side;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,14 @@ impl FakeSns {
 impl Notifier for FakeSns {
     async fn publish(&self, notification: &Notification) -> AwsResult<String> {
         self.faults.call("sns:Publish", || {
+            // As SNS does: a Publish over 256 KiB is refused.
+            let size = notification.publication().size();
+            if size > crate::notify::PUBLISH_MAX {
+                return Err(HandlerError::Aws {
+                    operation: "sns:Publish",
+                    message: format!("InvalidParameter: Message too long ({size} bytes)"),
+                });
+            }
             let mut published = lock(&self.published);
             published.push(notification.clone());
             Ok(format!("msg-{}", published.len()))
@@ -37,16 +46,43 @@ impl Notifier for FakeSns {
     }
 }
 
-/// CloudWatch metric alarms.
+/// CloudWatch alarms, metric and composite ([`Alarm::composite`]): `named` finds either kind, as
+/// the SDK adapter asks DescribeAlarms for both.
 #[derive(Debug, Clone, Default)]
 pub struct FakeCloudWatch {
     alarms: Arc<Mutex<Vec<Alarm>>>,
+    /// The scaler's view of alarms (with what they watch), apart from `alarms`.
+    scaling_alarms: Arc<Mutex<Vec<ScalingAlarm>>>,
+    /// The newest datapoint of each metric, by namespace, name and dimensions.
+    metrics: Arc<Mutex<BTreeMap<MetricKey, f64>>>,
     faults: Faults,
+}
+
+type MetricKey = (String, String, BTreeMap<String, String>);
+
+fn metric_key(metric: &MetricQuery) -> MetricKey {
+    (metric.namespace.clone(), metric.name.clone(), metric.dimensions.clone())
 }
 
 impl FakeCloudWatch {
     pub fn new(faults: &Faults) -> Self {
-        Self { alarms: Arc::default(), faults: faults.clone() }
+        Self { faults: faults.clone(), ..Self::default() }
+    }
+
+    /// Adds the scaling alarm, or replaces the one of the same name.
+    pub fn put_scaling_alarm(&self, alarm: ScalingAlarm) {
+        let mut alarms = lock(&self.scaling_alarms);
+        alarms.retain(|a| a.name != alarm.name);
+        alarms.push(alarm);
+    }
+
+    /// The metric's newest datapoint from now on (`None`: no datapoint in the window).
+    pub fn set_metric(&self, metric: &MetricQuery, value: Option<f64>) {
+        let mut metrics = lock(&self.metrics);
+        match value {
+            Some(value) => metrics.insert(metric_key(metric), value),
+            None => metrics.remove(&metric_key(metric)),
+        };
     }
 
     /// Adds the alarm, or replaces the one of the same name.
@@ -67,6 +103,26 @@ impl Alarms for FakeCloudWatch {
         self.faults.call("cloudwatch:DescribeAlarms", || {
             Ok(lock(&self.alarms).iter().filter(|a| a.name.starts_with(prefix) && a.state == "ALARM").cloned().collect())
         })
+    }
+}
+
+impl ScalingAlarms for FakeCloudWatch {
+    async fn scaling_alarms(&self, names: &[String]) -> AwsResult<Vec<ScalingAlarm>> {
+        self.faults.call("cloudwatch:DescribeAlarms", || {
+            Ok(lock(&self.scaling_alarms).iter().filter(|a| names.contains(&a.name)).cloned().collect())
+        })
+    }
+
+    async fn scaling_alarms_in_alarm(&self, prefix: &str) -> AwsResult<Vec<ScalingAlarm>> {
+        self.faults.call("cloudwatch:DescribeAlarms", || {
+            let alarms = lock(&self.scaling_alarms);
+            let metric_alarm = |a: &&ScalingAlarm| !matches!(a.watched, Watched::Composite { .. });
+            Ok(alarms.iter().filter(metric_alarm).filter(|a| a.name.starts_with(prefix) && a.state == "ALARM").cloned().collect())
+        })
+    }
+
+    async fn latest_value(&self, metric: &MetricQuery, _now: u64) -> AwsResult<Option<f64>> {
+        self.faults.call("cloudwatch:GetMetricStatistics", || Ok(lock(&self.metrics).get(&metric_key(metric)).copied()))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::aws_error;
 use crate::error::HandlerError;
-use crate::notify::Notification;
+use crate::notify::{ATTRIBUTE_TYPE, Notification};
 use crate::ports::{AwsResult, Notifier};
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -21,20 +21,22 @@ impl SdkSns {
 
 impl Notifier for SdkSns {
     async fn publish(&self, notification: &Notification) -> AwsResult<String> {
+        // Rendered and measured in one place: within SNS's 256 KiB, whatever the input.
+        let publication = notification.publication();
         let mut request = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(notification.sns_subject())
+            .subject(publication.subject)
             .message_structure("json")
-            .message(notification.sns_message());
+            .message(publication.message);
         // FIFO topics deduplicate: a redelivered event publishes nothing new within 5 minutes.
         if self.topic_arn.ends_with(".fifo") {
             request = request.message_group_id(notification.group_id()).set_message_deduplication_id(notification.dedup_id());
         }
-        for (name, value) in notification.attributes() {
+        for (name, value) in publication.attributes {
             let attribute = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(ATTRIBUTE_TYPE)
                 .string_value(value)
                 .build()
                 .map_err(|err| aws_error("sns:Publish", err))?;

@@ -2,15 +2,29 @@
 
 use crate::event::codebuild::BuildStateChange;
 use crate::event::ecr::is_digest;
+use crate::quote::quote;
 use crate::usecase::image_pushed::image::ImageRef;
 use crate::usecase::image_pushed::plan::ImagePush;
 
-/// Names that look like they hold secrets; their values are never shown.
-pub fn looks_secret(name: &str) -> bool {
-    const MARKERS: [&str; 13] =
-        ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "PWD", "KEY", "CREDENTIAL", "PRIVATE", "AUTH", "SESSION", "COOKIE", "CERT", "SIGNATURE"];
-    let upper = name.to_ascii_uppercase();
-    MARKERS.iter().any(|marker| upper.contains(marker))
+/// The exported variables a message shows: the image the build pushed (what the rollout reads)
+/// and the commit it built. Any other is only counted: a value may be a secret whatever its name
+/// (`DATABASE_URL`, `DB_PASS`, `GITHUB_PAT`), so none is guessed safe from its name, and a name
+/// can hold one too (`TOKEN_abc123`).
+pub const SHOWN: [&str; 9] = [
+    "IMAGE_URI",
+    "IMAGE_REPO_NAME",
+    "IMAGE_TAG",
+    "IMAGE_DIGEST",
+    "COMMIT_ID",
+    "COMMIT_SHA",
+    "GIT_COMMIT",
+    "SOURCE_VERSION",
+    "CODEBUILD_RESOLVED_SOURCE_VERSION",
+];
+
+/// Whether a message may show the value of the exported variable `name` (exactly one of [`SHOWN`]).
+pub fn value_shown(name: &str) -> bool {
+    SHOWN.contains(&name)
 }
 
 fn exported<'a>(build: &'a BuildStateChange, name: &str) -> Option<&'a str> {
@@ -25,7 +39,7 @@ pub fn exported_image(build: &BuildStateChange) -> Result<Option<ImagePush>, Str
     let (account, region, repository, tag, digest) = if let Some(uri) = exported(build, "IMAGE_URI") {
         let image = ImageRef::parse(uri).map_err(|err| format!("exported IMAGE_URI: {err}"))?;
         let Some(ecr) = image.ecr_registry() else {
-            return Err(format!("exported IMAGE_URI `{uri}` is not in an ECR registry"));
+            return Err(format!("exported IMAGE_URI {} is not in an ECR registry", quote(uri)));
         };
         let (account, region) = (ecr.account.to_owned(), ecr.region.to_owned());
         (account, region, image.repository.clone(), image.tag.or(tag), image.digest.or(digest))
@@ -36,11 +50,12 @@ pub fn exported_image(build: &BuildStateChange) -> Result<Option<ImagePush>, Str
     };
     let Some(digest) = digest else {
         return Err(format!(
-            "the build exported {repository} without a digest: export IMAGE_DIGEST (or IMAGE_URI with @sha256:…) to deploy it"
+            "the build exported {} without a digest: export IMAGE_DIGEST (or IMAGE_URI with @sha256:…) to deploy it",
+            quote(&repository)
         ));
     };
     if !is_digest(&digest) {
-        return Err(format!("exported digest `{digest}` is not sha256:<hex>"));
+        return Err(format!("exported digest {} is not sha256:<hex>", quote(&digest)));
     }
     Ok(Some(ImagePush { event_id: build.event_id.clone(), account, region, repository, digest, tag }))
 }

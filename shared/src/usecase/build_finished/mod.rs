@@ -4,22 +4,27 @@
 //! Exported variables read (buildspec `env.exported-variables`):
 //! - `IMAGE_URI`: `REGISTRY/REPO[:TAG]@sha256:…` (the digest may come from `IMAGE_DIGEST`, the tag from `IMAGE_TAG`);
 //! - or `IMAGE_REPO_NAME` + `IMAGE_DIGEST` (+ `IMAGE_TAG`), in the build's own account and region.
+//!
+//! Only builds of the projects in `ROLLOUT_PROJECTS` roll out; any other build that exported an
+//! image is reported with why it was not deployed (anyone who can start a build could otherwise
+//! deploy whatever tag it exports).
 
 mod exported;
 mod notification;
 #[cfg(test)]
 mod tests;
 
-pub use exported::{exported_image, looks_secret};
+pub use exported::{SHOWN, exported_image, value_shown};
 pub use notification::{build_notification, console_link};
 
 use crate::config::BuildFinishedConfig;
 use crate::error::HandlerError;
 use crate::event::codebuild::{self, BuildStateChange};
 use crate::notify::Severity;
-use crate::outcome::{Outcome, Sent};
+use crate::outcome::{Outcome, ResourceOutcome, ResourceResult, Sent};
 use crate::ports::{CodeDeployments, EcsServices, Notifier, ServiceCapacity, TaskDefinitions};
 use crate::recent::RecentEvents;
+use crate::usecase::image_pushed::plan::ImagePush;
 use crate::usecase::image_pushed::rollout::Rollout;
 use serde_json::{Value, json};
 use tracing::info;
@@ -29,7 +34,8 @@ pub const FUNCTION: &str = "build-finished";
 pub struct BuildFinished<E, C, N> {
     config: BuildFinishedConfig,
     notifier: N,
-    /// The rollout of exported images; `None` when `CLUSTERS` is unset.
+    /// The rollout of exported images; `None` when `CLUSTERS` is unset. Used only for builds of
+    /// the projects in `ROLLOUT_PROJECTS`.
     rollout: Option<Rollout<E, C, N>>,
     recent: RecentEvents,
 }
@@ -58,12 +64,24 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         let mut rollout_note = None;
         if let (BuildKind::Succeeded, Some(rollout)) = (kind, &self.rollout) {
             match exported_image(&build) {
+                Ok(None) => {}
+                // Only the projects named in ROLLOUT_PROJECTS may deploy what they export.
+                exported if !self.config.rolls_out(&build.project) => {
+                    let reason = self.not_a_rollout_project(&build.project);
+                    if let Ok(Some(push)) = exported {
+                        outcome.resources.push(ResourceOutcome {
+                            resource: image_name(&push),
+                            trigger: None,
+                            result: ResourceResult::Ignored { reason: reason.clone() },
+                        });
+                    }
+                    rollout_note = Some(reason);
+                }
                 Ok(Some(push)) => {
                     outcome = rollout.deploy(FUNCTION, &push).await;
                     // The build is reported either way: why nothing deployed goes into its message.
                     rollout_note = outcome.ignored.take();
                 }
-                Ok(None) => {}
                 Err(reason) => rollout_note = Some(reason),
             }
         }
@@ -84,10 +102,24 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         Ok(outcome)
     }
 
+    fn not_a_rollout_project(&self, project: &str) -> String {
+        if self.config.rollout_projects.is_empty() {
+            format!("project {project} is not in ROLLOUT_PROJECTS (unset: builds only notify)")
+        } else {
+            format!("project {project} is not in ROLLOUT_PROJECTS ({})", self.config.rollout_projects.join(", "))
+        }
+    }
+
     fn ignored(&self, build: &BuildStateChange, reason: &str) -> Outcome {
         info!(project = build.project, status = build.status, reason, "ignored");
         Outcome::ignored(FUNCTION, build.event_id.clone(), reason)
     }
+}
+
+/// `REPO[:TAG]@DIGEST`: the image a build exported.
+fn image_name(push: &ImagePush) -> String {
+    let tag = push.tag.as_deref().map(|tag| format!(":{tag}")).unwrap_or_default();
+    format!("{}{tag}@{}", push.repository, push.digest)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! The build message: what a person needs at a glance, the phase that failed, the links.
 
 use super::BuildKind;
-use super::looks_secret;
+use super::value_shown;
 use crate::event::codebuild::BuildStateChange;
-use crate::notify::Notification;
+use crate::notify::{Notification, field};
 use crate::outcome::{Outcome, ResourceResult};
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -43,16 +43,17 @@ pub fn build_notification(build: &BuildStateChange, kind: BuildKind, rollout: &O
             format!("Build {}: {}{number}{phase}", build.status, build.project)
         }
     };
-    let mut text = format!("CodeBuild project {}{number}: {}.\n\n", build.project, build.status);
+    let mut text = format!("CodeBuild project {}{number}: {}.\n\n", field(&build.project), field(&build.status));
     if let Some(phase) = failed_phase {
-        let _ = writeln!(text, "Phase:      {} {}", phase.kind, phase.status.as_deref().unwrap_or(""));
-        for line in &phase.context {
+        let _ = writeln!(text, "Phase:      {} {}", field(&phase.kind), field(phase.status.as_deref().unwrap_or("")));
+        // The phase's context is one field, however many lines it has: the links stay in view.
+        for line in field(&phase.context.join("\n")).lines() {
             let _ = writeln!(text, "            {line}");
         }
     }
     let mut line = |label: &str, value: Option<&str>| {
         if let Some(value) = value {
-            let _ = writeln!(text, "{label:<11} {value}");
+            let _ = writeln!(text, "{label:<11} {}", field(value));
         }
     };
     line("Source:", build.source_version.as_deref());
@@ -60,9 +61,15 @@ pub fn build_notification(build: &BuildStateChange, kind: BuildKind, rollout: &O
     line("Duration:", (seconds > 0.0).then(|| duration(seconds)).as_deref());
     line("Console:", console_link(build).as_deref());
     line("Logs:", build.logs_link.as_deref());
-    let shown: Vec<(&str, &str)> = build.exported.iter().filter(|(n, _)| !looks_secret(n)).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let shown: Vec<(&str, &str)> = build.exported.iter().filter(|(n, _)| value_shown(n)).map(|(n, v)| (n.as_str(), v.as_str())).collect();
     for (name, value) in &shown {
-        let _ = writeln!(text, "Exported:   {name}={value}");
+        let _ = writeln!(text, "Exported:   {}={}", field(name), field(value));
+    }
+    // Any other variable may hold a secret whatever its name: neither its value nor its name.
+    let unshown = build.exported.len() - shown.len();
+    if unshown > 0 {
+        let plural = if unshown == 1 { "" } else { "s" };
+        let _ = writeln!(text, "Not shown:  {unshown} other exported variable{plural} (only the image and commit ones are shown)");
     }
     let deployed: Vec<String> = rollout
         .resources
@@ -76,7 +83,7 @@ pub fn build_notification(build: &BuildStateChange, kind: BuildKind, rollout: &O
         let _ = writeln!(text, "Deploying:  {}", deployed.join(", "));
     }
     if let Some(note) = rollout_note {
-        let _ = writeln!(text, "Not deployed: {note}");
+        let _ = writeln!(text, "Not deployed: {}", field(note));
     }
     Notification {
         event: kind.event(),
@@ -95,6 +102,7 @@ pub fn build_notification(build: &BuildStateChange, kind: BuildKind, rollout: &O
             "console_link": console_link(build),
             "logs_link": build.logs_link,
             "exported": shown.iter().map(|(n, v)| (n.to_string(), Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+            "exported_not_shown": unshown,
             "deployments": rollout.resources,
         }),
         cluster: None,

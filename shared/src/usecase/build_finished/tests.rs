@@ -56,15 +56,33 @@ fn missing_optional_fields_leave_their_lines_out() {
 }
 
 #[test]
-fn secret_looking_exports_are_never_shown() {
-    let b =
-        build("SUCCEEDED", &[("IMAGE_TAG", "v1"), ("NPM_TOKEN", "npm_abc123"), ("db_password", "hunter2"), ("AWS_SECRET_ACCESS_KEY", "x")]);
+fn only_known_safe_exports_show_their_values() {
+    let b = build(
+        "SUCCEEDED",
+        &[
+            ("IMAGE_TAG", "v1"),
+            ("COMMIT_SHA", "3f2a9c1"),
+            ("NPM_TOKEN", "npm_abc123"),
+            ("db_password", "hunter2"),
+            // Names no denylist of secret-looking words catches.
+            ("DATABASE_URL", "postgres://app:canary-db-url@db:5432/shop"),
+            ("DB_PASS", "canary-db-pass"),
+            ("GITHUB_PAT", "ghp_canary"),
+            // An allowed name in another case is another variable.
+            ("image_tag", "canary-lower"),
+        ],
+    );
     let n = build_notification(&b, BuildKind::Succeeded, &Outcome::new(FUNCTION, None), None);
     let everything = n.sns_message();
-    assert!(everything.contains("IMAGE_TAG=v1"));
-    for secret in ["npm_abc123", "hunter2", "NPM_TOKEN", "AWS_SECRET_ACCESS_KEY"] {
-        assert!(!everything.contains(secret), "{secret} leaked");
+    assert!(everything.contains("IMAGE_TAG=v1") && everything.contains("COMMIT_SHA=3f2a9c1"), "{everything}");
+    for secret in ["npm_abc123", "hunter2", "canary-db-url", "canary-db-pass", "ghp_canary", "canary-lower"] {
+        assert!(!everything.contains(secret), "{secret} leaked: {everything}");
     }
+    for name in ["NPM_TOKEN", "DATABASE_URL", "GITHUB_PAT"] {
+        assert!(!everything.contains(name), "{name} named: {everything}");
+    }
+    assert!(n.text.contains("Not shown:  6 other exported variables"), "{}", n.text);
+    assert_eq!(n.details["exported_not_shown"], 6);
 }
 
 #[test]
@@ -109,13 +127,19 @@ fn sample(json: &str) -> Value {
 
 /// Cluster `prod` with service `web` tracking `semver:^1.4` (the succeeded sample exports
 /// shop/web:v1.4.2 pinned by digest), and the handler rolling out to it.
+/// The samples' project, `shop-web`, is in `ROLLOUT_PROJECTS`.
 fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>) {
+    world_rolling_out(notify_build_started, &["shop-web"])
+}
+
+fn world_rolling_out(notify_build_started: bool, projects: &[&str]) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>) {
     let aws = FakeAws::new();
     aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
     let config = BuildFinishedConfig {
         notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
         clusters: vec!["prod".into()],
         notify_build_started,
+        rollout_projects: projects.iter().map(|p| p.to_string()).collect(),
     };
     let handler = BuildFinished::new(config, aws.sns.clone(), Some(rollout(&aws)));
     (aws, handler)
@@ -214,6 +238,57 @@ async fn published_build_message_is_not_an_ignored_outcome() {
     assert!(aws.sns.published()[0].text.contains("Not deployed: no service in prod tracks shop/web"), "{outcome:?}");
 }
 
+#[tokio::test]
+async fn a_build_of_a_project_not_in_rollout_projects_is_reported_and_deploys_nothing() {
+    for (projects, why) in [
+        (&["billing", "shop-api"][..], "project shop-web is not in ROLLOUT_PROJECTS (billing, shop-api)"),
+        (&[][..], "project shop-web is not in ROLLOUT_PROJECTS (unset: builds only notify)"),
+    ] {
+        let (aws, handler) = world_rolling_out(false, projects);
+
+        let outcome = handler.handle(sample(SUCCEEDED)).await.unwrap();
+
+        assert_eq!(aws.faults.calls(), ["sns:Publish"], "{projects:?}: nothing read, registered or deployed");
+        assert_eq!(aws.ecs.revisions("web").len(), 1);
+        assert_eq!(outcome.ignored, None, "{outcome:?}");
+        assert_eq!(outcome.resources.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.resources[0].resource, format!("shop/web:v1.4.2@{DIGEST}"));
+        assert_eq!(outcome.resources[0].result, ResourceResult::Ignored { reason: why.into() });
+        let published = aws.sns.published();
+        assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["build.succeeded"]);
+        assert!(published[0].text.contains(&format!("Not deployed: {why}")), "{}", published[0].text);
+        assert_eq!(outcome.notification.map(|sent| sent.event), Some("build.succeeded"));
+    }
+}
+
+#[tokio::test]
+async fn an_unlisted_project_is_the_reason_even_when_its_export_could_not_be_pinned() {
+    let (aws, handler) = world_rolling_out(false, &["billing"]);
+    let mut event = sample(SUCCEEDED);
+    let variables = event["detail"]["additional-information"]["exported-environment-variables"].as_array_mut().unwrap();
+    variables.retain(|v| v["name"] != "IMAGE_URI" && v["name"] != "IMAGE_DIGEST");
+    variables.push(json!({"name": "IMAGE_REPO_NAME", "value": "shop/web"}));
+
+    let outcome = handler.handle(event).await.unwrap();
+
+    assert!(outcome.resources.is_empty(), "{outcome:?}");
+    let text = &aws.sns.published()[0].text;
+    assert!(text.contains("Not deployed: project shop-web is not in ROLLOUT_PROJECTS (billing)"), "{text}");
+    assert!(!text.contains("without a digest"), "{text}");
+}
+
+#[tokio::test]
+async fn a_build_that_exported_no_image_says_nothing_about_rollouts() {
+    let (aws, handler) = world_rolling_out(false, &[]);
+    let mut event = sample(SUCCEEDED);
+    event["detail"]["additional-information"]["exported-environment-variables"] = json!([]);
+
+    let outcome = handler.handle(event).await.unwrap();
+
+    assert!(outcome.resources.is_empty(), "{outcome:?}");
+    assert!(!aws.sns.published()[0].text.contains("Not deployed"), "{}", aws.sns.published()[0].text);
+}
+
 /// What a build event leaves: the service's revision and marker, the revisions, the notices.
 #[derive(Debug, PartialEq)]
 struct Left {
@@ -271,4 +346,47 @@ async fn fault_matrix() {
     use crate::fakes::matrix::run;
     let deploys = run("build-finished: a build that deploys its image", delivering(SUCCEEDED)).await;
     assert!(deploys + run("build-finished: a failed build", delivering(FAILED)).await > 0);
+}
+
+/// Issue 13: a failed build whose phase context is one huge line still sends its alert, cut
+/// with the marker, the links after it still in view.
+#[tokio::test]
+async fn a_huge_phase_context_is_cut_and_the_alert_is_sent() {
+    use crate::notify::limits::{SIZES, assert_sendable};
+    for size in SIZES {
+        let (aws, handler) = world(false);
+        let mut event = sample(FAILED);
+        let phases = event["detail"]["additional-information"]["phases"].as_array_mut().unwrap();
+        let failed = phases.iter_mut().find(|p| p["phase-status"] == "FAILED").unwrap();
+        failed["phase-context"] = json!([format!("COMMAND_EXECUTION_ERROR: {}", "x".repeat(size - 25))]);
+
+        handler.handle(event).await.unwrap();
+
+        let published = aws.sns.published();
+        assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["build.failed"], "{size}");
+        let text = assert_sendable(&published[0]);
+        assert!(text.contains("COMMAND_EXECUTION_ERROR: xxx") && text.contains(&format!("[truncated, {size} bytes]")), "{size}");
+        assert!(text.contains("Logs:") && text.contains("Initiator:  codepipeline/shop-web-pipeline"), "{size}: {text:.5000}");
+    }
+}
+
+/// Issue 13: a successful build with a huge initiator deploys once and sends both its notices
+/// (it used to deploy, then fail on its own message on every retry).
+#[tokio::test]
+async fn a_huge_initiator_is_cut_and_the_build_message_is_sent() {
+    use crate::notify::limits::{SIZES, assert_sendable};
+    for size in SIZES {
+        let (aws, handler) = world(false);
+        let mut event = sample(SUCCEEDED);
+        event["detail"]["additional-information"]["initiator"] = json!("i".repeat(size));
+
+        let outcome = handler.handle(event).await.unwrap();
+
+        assert!(matches!(outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
+        let published = aws.sns.published();
+        assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["image.deployed", "build.succeeded"], "{size}");
+        let text = assert_sendable(&published[1]);
+        assert!(text.contains("Initiator:  iii") && text.contains(&format!("[truncated, {size} bytes]")), "{size}");
+        assert!(text.contains("Deploying:  prod/web (rev 2"), "{size}: {text:.5000}");
+    }
 }

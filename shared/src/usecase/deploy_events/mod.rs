@@ -5,7 +5,7 @@ mod notification;
 #[cfg(test)]
 mod tests;
 
-pub use notification::{Unread, codedeploy_notification, ecs_notification};
+pub use notification::{EcsState, Unread, codedeploy_notification, ecs_notification};
 
 use crate::config::DeployEventsConfig;
 use crate::error::HandlerError;
@@ -87,7 +87,7 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
     }
 
     fn watches(&self, cluster: &str) -> bool {
-        self.config.clusters.is_empty() || self.config.clusters.iter().any(|c| c == cluster || c.ends_with(&format!(":cluster/{cluster}")))
+        crate::config::cluster_listed(&self.config.clusters, cluster)
     }
 
     fn ignored(&self, event_id: Option<String>, reason: String) -> Outcome {

@@ -26,16 +26,106 @@ fn deployments() -> Vec<EcsDeployment> {
     ]
 }
 
+/// AWS's reasons ("Amazon ECS service deployment state change events"): the circuit breaker's
+/// failure, then the rollback deployment's start naming the deployment it returns to.
+const DOCUMENTED_FAILURE: &str = "ECS deployment circuit breaker: task failed to start.";
+const DOCUMENTED_ROLLBACK: &str = "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.";
+
 #[test]
-fn ecs_failure_with_rollback_is_critical_and_says_why() {
-    let n = ecs_notification(
-        &ecs_change("SERVICE_DEPLOYMENT_FAILED", Some("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.")),
-        &deployments(),
-        &[],
+fn ecs_states_by_event_name_and_reason() {
+    use EcsState::*;
+    let table: [(&str, Option<&str>, EcsState, &str, Severity); 10] = [
+        ("SERVICE_DEPLOYMENT_IN_PROGRESS", Some("ECS deployment ecs-svc/2 in progress."), Started, "deployment.started", Severity::Info),
+        ("SERVICE_DEPLOYMENT_IN_PROGRESS", None, Started, "deployment.started", Severity::Info),
+        (
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            Some(DOCUMENTED_ROLLBACK),
+            RollingBack { to: Some("ecs-svc/1") },
+            "deployment.rolled_back",
+            Severity::Critical,
+        ),
+        // Not AWS's wording: another cause, another case, no final period.
+        (
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            Some("ECS deployment alarms: Rolling back to deploymentId ecs-svc/1734528347392783921"),
+            RollingBack { to: Some("ecs-svc/1734528347392783921") },
+            "deployment.rolled_back",
+            Severity::Critical,
+        ),
+        (
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            Some("ECS deployment circuit breaker: rolling back."),
+            RollingBack { to: None },
+            "deployment.rolled_back",
+            Severity::Critical,
+        ),
+        ("SERVICE_DEPLOYMENT_COMPLETED", Some("ECS deployment ecs-svc/2 completed."), Succeeded, "deployment.succeeded", Severity::Info),
+        ("SERVICE_DEPLOYMENT_FAILED", Some(DOCUMENTED_FAILURE), Failed, "deployment.failed", Severity::Critical),
+        ("SERVICE_DEPLOYMENT_FAILED", None, Failed, "deployment.failed", Severity::Critical),
+        // Deckhand's older sample text: the failure is a failure; ECS announces the rollback itself.
+        (
+            "SERVICE_DEPLOYMENT_FAILED",
+            Some("ECS deployment circuit breaker: tasks failed to start. Rolling back to deploymentId ecs-svc/1."),
+            Failed,
+            "deployment.failed",
+            Severity::Critical,
+        ),
+        ("SERVICE_DEPLOYMENT_PAUSED", Some(DOCUMENTED_ROLLBACK), Other, "deployment.changed", Severity::Info),
+    ];
+    for (name, reason, state, event, severity) in table {
+        assert_eq!(EcsState::of(name, reason), state, "{name} {reason:?}");
+        assert_eq!(state.reported_as().0, event, "{name} {reason:?}");
+        assert_eq!(state.reported_as().1, severity, "{name} {reason:?}");
+    }
+}
+
+#[test]
+fn ecs_documented_failure_is_critical_and_says_why() {
+    let n = ecs_notification(&ecs_change("SERVICE_DEPLOYMENT_FAILED", Some(DOCUMENTED_FAILURE)), &deployments(), &[]);
+    assert_eq!((n.event, n.severity), ("deployment.failed", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Deployment FAILED: prod/web (web:8)");
+    assert!(
+        n.text.contains("Previous:   web:7") && n.text.contains("Reason:     ECS deployment circuit breaker: task failed"),
+        "{}",
+        n.text
     );
+    assert!(!n.text.contains("Rollback:"), "{}", n.text);
+    // A failure whose reason mentions a rollback is still the failure: the rollback is reported
+    // from its own IN_PROGRESS event, once.
+    let older = "ECS deployment circuit breaker: tasks failed to start. Rolling back to deploymentId ecs-svc/1.";
+    let n = ecs_notification(&ecs_change("SERVICE_DEPLOYMENT_FAILED", Some(older)), &deployments(), &[]);
+    assert_eq!(
+        (n.event, n.severity, n.sns_subject().as_str()),
+        ("deployment.failed", Severity::Critical, "Deployment FAILED: prod/web (web:8)")
+    );
+    assert!(!n.text.contains("Rollback:"), "{}", n.text);
+}
+
+/// prod/web after the circuit breaker failed ecs-svc/2 (web:8): ECS rolls back with a new
+/// deployment, ecs-svc/3, of the revision of ecs-svc/1 (web:7).
+fn rolling_back() -> Vec<EcsDeployment> {
+    let td = |n| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/web:{n}");
+    vec![
+        EcsDeployment { id: "ecs-svc/3".into(), status: "PRIMARY".into(), task_definition: td(7) },
+        EcsDeployment { id: "ecs-svc/2".into(), status: "ACTIVE".into(), task_definition: td(8) },
+    ]
+}
+
+#[test]
+fn ecs_documented_rollback_is_critical_and_names_the_deployment_it_returns_to() {
+    let change = EcsDeploymentChange {
+        deployment_id: "ecs-svc/3".into(),
+        ..ecs_change("SERVICE_DEPLOYMENT_IN_PROGRESS", Some(DOCUMENTED_ROLLBACK))
+    };
+    let n = ecs_notification(&change, &rolling_back(), &[]);
     assert_eq!((n.event, n.severity), ("deployment.rolled_back", Severity::Critical));
-    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web (web:8)");
-    assert!(n.text.contains("Previous:   web:7") && n.text.contains("circuit breaker"), "{}", n.text);
+    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web (to web:7)");
+    assert!(n.text.contains("Revision:   web:7\nPrevious:   web:8\nRollback:   to deployment ecs-svc/1\n"), "{}", n.text);
+    assert_eq!(n.details["rollback_to"], "ecs-svc/1");
+    // The rollback deployment not listed yet: the revision is that of the deployment it returns to.
+    let n = ecs_notification(&change, &deployments(), &[]);
+    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web (to web:7)");
+    assert!(n.text.contains("Revision:   web:7\n"), "{}", n.text);
 }
 
 #[test]
@@ -115,10 +205,55 @@ async fn ecs_failure_publishes_one_critical_message_naming_both_revisions() {
     let published = aws.sns.published();
     assert_eq!(published.len(), 1);
     let n = &published[0];
-    assert_eq!((n.event, n.severity), ("deployment.rolled_back", Severity::Critical));
-    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web (web:8)");
+    assert_eq!((n.event, n.severity), ("deployment.failed", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Deployment FAILED: prod/web (web:8)");
     assert!(n.text.contains("Revision:   web:8") && n.text.contains("Previous:   web:7"), "{}", n.text);
+    assert!(n.text.contains("Reason:     ECS deployment circuit breaker: task failed to start."), "{}", n.text);
     assert_eq!(outcome.notification.map(|sent| sent.message_id), Some("msg-1".to_owned()));
+}
+
+/// The documented pair, as ECS sends them: the failure of ecs-svc/2, then the rollback deployment
+/// ecs-svc/3 (`ecs-deployment-rollback.json`). One failure alert, then one rollback alert.
+#[tokio::test]
+async fn ecs_documented_failure_then_rollback_are_a_failure_and_a_rollback() {
+    let aws = FakeAws::new();
+    let mut web = FakeService::new("prod", "web", &rolling_back()[0].task_definition);
+    web.deployments = rolling_back();
+    aws.ecs.add_service(web);
+    let handler = deploy_events(&aws, &["prod"]);
+    handler.handle(ecs_failed()).await.unwrap();
+    let mut rollback = sample_event("ecs-deployment-rollback.json");
+    rollback["detail"]["deploymentId"] = json!("ecs-svc/3");
+    handler.handle(rollback).await.unwrap();
+
+    let published = aws.sns.published();
+    let reported: Vec<_> = published.iter().map(|n| (n.event, n.severity, n.sns_subject())).collect();
+    assert_eq!(
+        reported,
+        [
+            ("deployment.failed", Severity::Critical, "Deployment FAILED: prod/web (web:8)".to_owned()),
+            ("deployment.rolled_back", Severity::Critical, "Deployment FAILED, rolling back: prod/web (to web:7)".to_owned()),
+        ]
+    );
+    let rolled_back = &published[1];
+    assert!(rolled_back.text.contains("Rollback:   to deployment ecs-svc/1734528347392783921\n"), "{}", rolled_back.text);
+    assert!(rolled_back.text.contains("Previous:   web:8"), "the failed revision: {}", rolled_back.text);
+    assert_eq!(rolled_back.details["rollback_to"], "ecs-svc/1734528347392783921");
+}
+
+/// The documented rollback still names the deployment it returns to when the service cannot be read.
+#[tokio::test]
+async fn ecs_rollback_is_alerted_when_the_service_cannot_be_read() {
+    let aws = fake_aws();
+    aws.faults.fail_always("ecs:DescribeServices", Fault::Error);
+    deploy_events(&aws, &[]).handle(sample_event("ecs-deployment-rollback.json")).await.expect("the alert is published");
+    let published = aws.sns.published();
+    assert_eq!(published.len(), 1);
+    let n = &published[0];
+    assert_eq!((n.event, n.severity), ("deployment.rolled_back", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web");
+    assert!(n.text.contains("Rollback:   to deployment ecs-svc/1734528347392783921"), "{}", n.text);
+    assert!(n.text.contains("Not read:   revisions: ecs:DescribeServices: InternalFailure"), "{}", n.text);
 }
 
 #[tokio::test]
@@ -170,25 +305,17 @@ async fn failed_publish_fails_the_invocation_and_the_retry_reports() {
 
 #[test]
 fn details_not_read_are_one_short_line_each() {
-    let why = format!("AWS ecs:DescribeServices failed: AccessDeniedException: {}\nsecond line", "x".repeat(400));
+    let why = format!("ecs:DescribeServices: AccessDeniedException: {}\nsecond line", "x".repeat(400));
     let mut unread = Vec::new();
     let read = Unread::note::<()>(Err(HandlerError::Misconfigured(why)), "revisions", &mut unread);
     assert_eq!((read, unread.len()), (None, 1));
     let n = ecs_notification(&ecs_change("SERVICE_DEPLOYMENT_FAILED", None), &[], &unread);
     let line = n.text.lines().find(|l| l.starts_with("Not read:")).expect("a line for what was not read");
-    assert!(line.starts_with("Not read:   revisions: misconfigured: AWS ecs:DescribeServices failed: AccessDeniedException"), "{line}");
-    assert!(line.chars().count() < 240 && line.ends_with('…') && !n.text.contains("second line"), "{}", n.text);
+    assert!(line.starts_with("Not read:   revisions: misconfigured: ecs:DescribeServices: AccessDeniedException: xxx"), "{line}");
+    assert!(line.chars().count() < 240 && line.contains("x…(") && line.ends_with(" bytes)"), "{}", n.text);
+    assert!(!n.text.contains("second line"), "{}", n.text);
     assert!(n.text.contains("Revision:   unknown\n"), "{}", n.text);
     assert_eq!(n.details["unread"][0]["what"], "revisions");
-}
-
-#[test]
-fn sdk_errors_say_each_part_once() {
-    let sdk = "AWS ecs:DescribeServices failed: service error: ClusterNotFoundException: Cluster not found.: \
-               ClusterNotFoundException: Cluster not found. (ServiceError(ServiceError { source: ClusterNotFoundException { .. } }))";
-    let mut unread = Vec::new();
-    Unread::note::<()>(Err(HandlerError::Misconfigured(sdk.into())), "revisions", &mut unread);
-    assert_eq!(unread[0].why, "misconfigured: AWS ecs:DescribeServices failed: ClusterNotFoundException: Cluster not found.");
 }
 
 #[tokio::test]
@@ -199,9 +326,9 @@ async fn ecs_failure_is_alerted_when_the_service_cannot_be_read() {
     let published = aws.sns.published();
     assert_eq!(published.len(), 1);
     let n = &published[0];
-    assert_eq!((n.event, n.severity), ("deployment.rolled_back", Severity::Critical));
-    assert_eq!(n.sns_subject(), "Deployment FAILED, rolling back: prod/web");
-    assert!(n.text.contains("Not read:   revisions: AWS ecs:DescribeServices failed: InternalFailure"), "{}", n.text);
+    assert_eq!((n.event, n.severity), ("deployment.failed", Severity::Critical));
+    assert_eq!(n.sns_subject(), "Deployment FAILED: prod/web");
+    assert!(n.text.contains("Not read:   revisions: ecs:DescribeServices: InternalFailure"), "{}", n.text);
     assert!(n.text.contains("circuit breaker"), "{}", n.text);
     assert_eq!(outcome.details.unwrap()["unread"][0]["what"], "revisions");
 }

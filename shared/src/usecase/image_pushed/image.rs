@@ -1,5 +1,6 @@
 //! Container image references, and whether one comes from a given ECR repository.
 
+use crate::quote::quote;
 use std::fmt;
 use thiserror::Error;
 
@@ -13,7 +14,7 @@ pub struct ImageRef {
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("invalid image reference `{image}`: {reason}")]
+#[error("invalid image reference {}: {reason}", quote(.image))]
 pub struct ImageRefError {
     pub image: String,
     pub reason: &'static str,

@@ -1,7 +1,7 @@
 //! The notification of a deployment Deckhand started.
 
 use super::plan::{ImagePush, short_digest};
-use crate::notify::{Notification, Severity};
+use crate::notify::{Notification, Severity, field};
 use crate::ports::{Controller, ImageUpdate, Registered, Service};
 use serde_json::json;
 
@@ -14,7 +14,7 @@ pub fn deployed_notification(
     superseded: Option<&str>,
 ) -> Notification {
     let cluster = service.cluster_name();
-    let tag = push.tag.as_deref().unwrap_or("(untagged)");
+    let tag = field(push.tag.as_deref().unwrap_or("(untagged)"));
     let how = match service.controller {
         Controller::CodeDeploy => "CodeDeploy blue/green",
         _ => "ECS rolling update, circuit breaker with rollback",
@@ -23,20 +23,27 @@ pub fn deployed_notification(
     // started it, and only its answer knew the id.
     let deployment = deployment_id.unwrap_or("started by an earlier delivery of this event; this notice was owed and may repeat");
     let mut text = format!(
-        "Deckhand is deploying a new image to {cluster}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {deployment} ({how})\n",
-        service.name,
-        push.repository,
-        short_digest(&push.digest),
-        registered.arn,
+        "Deckhand is deploying a new image to {}/{}.\n\nImage:       {}:{tag} ({})\nRevision:    {}\nDeployment:  {} ({how})\n",
+        field(cluster),
+        field(&service.name),
+        field(&push.repository),
+        field(short_digest(&push.digest)),
+        field(&registered.arn),
+        field(deployment),
     );
     for update in updates {
-        text.push_str(&format!("Container {}:\n  from  {}\n  to    {}\n", update.container, update.from, update.to));
+        text.push_str(&format!(
+            "Container {}:\n  from  {}\n  to    {}\n",
+            field(&update.container),
+            field(&update.from),
+            field(&update.to)
+        ));
     }
     if let Some(id) = superseded {
-        text.push_str(&format!("Supersedes:  {id} (an older image; stopped and rolled back)\n"));
+        text.push_str(&format!("Supersedes:  {} (an older image; stopped and rolled back)\n", field(id)));
     }
     if let Some(id) = &push.event_id {
-        text.push_str(&format!("ECR event:   {id}\n"));
+        text.push_str(&format!("ECR event:   {}\n", field(id)));
     }
     Notification {
         event: "image.deployed",

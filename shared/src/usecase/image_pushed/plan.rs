@@ -5,6 +5,7 @@ use super::image::ImageRef;
 use super::tag_policy::TagPolicy;
 use crate::event::ecr::ImageAction;
 use crate::ports::{Container, Controller, ImageUpdate, Service, TaskDefinition};
+use crate::quote::quote;
 use crate::tags;
 use std::collections::BTreeMap;
 
@@ -178,7 +179,7 @@ pub fn track_mismatch(push: &ImagePush, service_tags: &BTreeMap<String, String>)
     };
     match &push.tag {
         None => Some("untagged push: no tag to match deckhand:track".to_owned()),
-        Some(tag) if !policy.matches(tag) => Some(format!("tag `{tag}` does not satisfy {} `{track}`", tags::TRACK)),
+        Some(tag) if !policy.matches(tag) => Some(format!("tag {} does not satisfy {} {}", quote(tag), tags::TRACK, quote(track))),
         Some(_) => None,
     }
 }
@@ -211,9 +212,9 @@ pub fn decide(push: &ImagePush, containers: &[Container], only_container: Option
         (true, pinned) if pinned > 0 => Decision::Unchanged,
         (true, _) => Decision::Ignore(match only_container {
             Some(only) if !containers.iter().any(|c| c.name == only) => {
-                format!("{} names `{only}`, which is not a container of the task definition", tags::CONTAINER)
+                format!("{} names {}, which is not a container of the task definition", tags::CONTAINER, quote(only))
             }
-            Some(only) => format!("container `{only}` does not use {}", push_repository(push)),
+            Some(only) => format!("container {} does not use {}", quote(only), push_repository(push)),
             None => format!("no container uses {}", push_repository(push)),
         }),
     }

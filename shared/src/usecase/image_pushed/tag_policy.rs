@@ -8,6 +8,7 @@
 //!   without an operator is a caret range (`semver:1.4` = `^1.4`), also tag-value safe.
 //!   Pre-releases match only a range that names one, as in Cargo and npm.
 
+use crate::quote::quote;
 use globset::{Glob, GlobMatcher};
 use semver::{Version, VersionReq};
 use std::fmt;
@@ -21,7 +22,7 @@ pub enum TagPolicy {
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("invalid deckhand:track `{value}`: {reason}")]
+#[error("invalid deckhand:track {}: {reason}", quote(.value))]
 pub struct TagPolicyError {
     pub value: String,
     pub reason: String,
@@ -47,7 +48,7 @@ impl TagPolicy {
             return Ok(TagPolicy::Exact(value.to_owned()));
         };
         // Image tags have no path separators, so `*` may match any character.
-        Glob::new(&glob).map(|glob| TagPolicy::Glob(glob.compile_matcher())).map_err(|err| invalid(format!("not a glob: {err}")))
+        Glob::new(&glob).map(|glob| TagPolicy::Glob(glob.compile_matcher())).map_err(|err| invalid(format!("not a glob: {}", err.kind())))
     }
 
     pub fn matches(&self, tag: &str) -> bool {

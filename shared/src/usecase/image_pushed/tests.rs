@@ -95,7 +95,7 @@ async fn pushes_that_concern_no_service_change_nothing() {
     let not_opted_in: Build = |td| FakeService::new("prod", "web", td);
     let external: Build = |td| tracking("web", td).controller(Controller::External);
     let cases: [(&str, Build, Value, &str); 5] = [
-        ("a DELETE", opted_in, ecr_event("DELETE", Some("v1.4.2")), "action-type is DELETE"),
+        ("a DELETE", opted_in, ecr_event("DELETE", Some("v1.4.2")), "action-type is \\\"DELETE\\\""),
         ("an untagged push", opted_in, ecr_event("PUSH", None), "untagged push"),
         ("a tag outside deckhand:track", opted_in, push("v2.0.0"), "does not satisfy deckhand:track"),
         ("the EXTERNAL controller", external, push("v1.4.2"), "deployment controller EXTERNAL"),

@@ -14,6 +14,7 @@
 
 mod notification;
 mod observe;
+pub mod operator;
 pub mod plan;
 mod steps;
 #[cfg(test)]
@@ -21,14 +22,15 @@ mod tests;
 
 use crate::config::FailoverConfig;
 use crate::error::HandlerError;
-use crate::event::{EventError, alarm};
+use crate::event::alarm;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Alarms, Dns, DnsRecords, Notifier, ServiceCapacity};
 use crate::runtime::Clock;
 use crate::usecase::publish_or_log;
 use observe::Observation;
+use operator::Action;
 use plan::{Intent, Observed, Plan, Settings, Side, Step, counts_to_remember, plan};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tracing::{info, warn};
@@ -50,14 +52,6 @@ pub struct RegionFailover<E, A, D, N> {
     now: Clock,
     /// Between two looks while waiting for tasks to run.
     poll: Duration,
-}
-
-/// An operator's request: `{"action": "failover" | "failback" | "status", "dryRun": bool}`.
-#[derive(Debug, Deserialize)]
-struct Manual {
-    action: String,
-    #[serde(default, rename = "dryRun")]
-    dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -276,17 +270,16 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
         if alarm::is_schedule(&event) {
             return Ok(Request { event_id, trigger: "schedule".into(), ask: Ask::Plan(Intent::Automatic), dry_run: false });
         }
-        if event.get("action").is_some() {
-            let manual: Manual = serde_json::from_value(event).map_err(|err| {
-                EventError::field("action", format!("failover, failback or status, with optional dryRun (true/false): {err}"))
-            })?;
-            let ask = match manual.action.as_str() {
-                "failover" => Ask::Plan(Intent::Failover),
-                "failback" => Ask::Plan(Intent::Failback),
-                "status" => Ask::Status,
-                other => return Err(EventError::field("action", format!("failover, failback or status, got \"{other}\"")).into()),
+        if operator::is_operator_request(&event) {
+            // Strict: an unknown field (a misspelt `dryRun`) is an error, and nothing is done.
+            let request = operator::decode(event)?;
+            let ask = match request.action {
+                Action::Failover => Ask::Plan(Intent::Failover),
+                Action::Failback => Ask::Plan(Intent::Failback),
+                Action::Status => Ask::Status,
             };
-            return Ok(Request { event_id: None, trigger: format!("operator: {}", manual.action), ask, dry_run: manual.dry_run });
+            let trigger = format!("operator: {}", request.action.as_str());
+            return Ok(Request { event_id: None, trigger, ask, dry_run: request.dry_run });
         }
         let change = alarm::decode(event)?;
         let trigger = format!("alarm {} {}", change.alarm_name, change.state);

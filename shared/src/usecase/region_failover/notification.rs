@@ -3,7 +3,7 @@
 
 use super::plan::{Intent, Observed, Plan, Side};
 use super::{FailoverReport, RegionFailover};
-use crate::notify::{Notification, Severity};
+use crate::notify::{Notification, Severity, field};
 use crate::ports::{Alarms, Dns, Notifier, ServiceCapacity};
 use crate::tags;
 use serde_json::json;
@@ -29,9 +29,9 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             // A retry's notice, when it has one, is `incomplete`.
             Plan::Hold { .. } | Plan::Retry { .. } => return None,
         };
-        let mut text = format!("{subject}.\n\nTrigger:  {}\n", outcome.trigger);
+        let mut text = format!("{}.\n\nTrigger:  {}\n", field(&subject), field(&outcome.trigger));
         match plan {
-            Plan::Alert { reason } | Plan::Hold { reason } => text.push_str(&format!("Why:      {reason}\n")),
+            Plan::Alert { reason } | Plan::Hold { reason } => text.push_str(&format!("Why:      {}\n", field(reason))),
             Plan::Move { .. } | Plan::Retry { .. } => {}
         }
         if let Some(seen) = &outcome.observed
@@ -63,7 +63,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
     /// read — fails its invocation so that it is retried; this says so at once, with what is done.
     pub(super) fn incomplete(&self, outcome: &FailoverReport, what: &str, why: &str) -> Notification {
         let subject = format!("Region failover incomplete: {what}");
-        let mut text = format!("{subject}.\n\nTrigger:  {}\nWhy:      {why}\n", outcome.trigger);
+        let mut text = format!("{}.\n\nTrigger:  {}\nWhy:      {}\n", field(&subject), field(&outcome.trigger), field(why));
         text.push_str(&self.regions_and_steps(outcome));
         text.push_str("\nThis attempt fails, so it is retried; each retry carries on from what it observes.\n");
         // Without an event id (an operator's request), each attempt is its own: the time tells them apart.
@@ -76,9 +76,9 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
         let mut text = String::new();
         if let Some(seen) = &outcome.observed {
             for region in [&seen.primary, &seen.standby] {
-                text.push_str(&format!("Region:   {} health alarm {}", region.region, region.alarm_state));
+                text.push_str(&format!("Region:   {} health alarm {}", field(&region.region), field(&region.alarm_state)));
                 if let Some(why) = &region.unreadable {
-                    text.push_str(&format!("; could not be read: {why}"));
+                    text.push_str(&format!("; could not be read: {}", field(why)));
                 }
                 text.push('\n');
             }
@@ -89,7 +89,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 json!(step.step)["step"].as_str().unwrap_or(""),
                 step.status,
                 step.millis,
-                step.detail
+                field(&step.detail)
             ));
         }
         text

@@ -1,6 +1,7 @@
 //! region-failover against the fakes: two regions' ECS and CloudWatch on one fault script,
 //! Route 53's failover records, SNS, and a clock the tests move.
 
+mod bounds;
 mod failed_steps;
 mod fault_matrix;
 mod out_of_band;
@@ -129,6 +130,22 @@ fn named(steps: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
     steps.iter().map(|(name, status)| (name.to_string(), *status)).collect()
 }
 
+/// Issue 12: regional health alarms that are composite alarms (the usual way to combine several
+/// signals) are read like metric ones: the primary's in ALARM with the standby's OK fails over.
+#[tokio::test]
+async fn composite_health_alarms_fail_over_like_metric_ones() {
+    let world = World::new(true, true);
+    world.aws.cloudwatch.put_alarm(Alarm::composite(PRIMARY_ALARM, "ALARM", Some(NOW)));
+    world.west_alarms.put_alarm(Alarm::composite(STANDBY_ALARM, "OK", Some(NOW - 3600)));
+
+    let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
+
+    let expected = [("scale", "done"), ("move_dns", "done"), ("freeze", "done"), ("record_flip", "done")];
+    assert_eq!(steps(&outcome), named(&expected), "{outcome:?}");
+    assert_eq!(world.aws.dns.serving_now(), Some(Side::Standby));
+    assert_eq!(world.published(), ["failover.failed_over"]);
+}
+
 #[tokio::test]
 async fn primary_alarm_with_healthy_standby_fails_over_fully() {
     let world = World::new(false, true);
@@ -235,6 +252,27 @@ async fn unknown_operator_action_is_an_error() {
     assert!(matches!(err, HandlerError::MalformedEvent(_)), "{err:?}");
     assert!(err.to_string().contains("evacuate"), "{err}");
     assert!(world.aws.faults.calls().is_empty(), "{:?}", world.aws.faults.calls());
+}
+
+#[tokio::test]
+async fn a_misspelt_dry_run_flag_is_an_error_and_changes_nothing() {
+    // The primary is down: a real failover would move DNS at once.
+    let world = World::new(false, true);
+    for (payload, field) in [
+        (json!({"action": "failover", "dryrun": true}), "dryrun"),
+        (json!({"action": "failover", "dry_run": true}), "dry_run"),
+        (json!({"action": "failover", "dryRun": "true"}), "dryRun"),
+        (json!({"dryRun": true}), "action"),
+    ] {
+        let err = world.handle(payload.clone()).await.unwrap_err();
+
+        assert!(matches!(err, HandlerError::MalformedEvent(_)), "{payload}: {err:?}");
+        assert!(err.to_string().contains(&format!("field `{field}`")), "{payload}: {err}");
+    }
+    assert!(world.aws.faults.calls().is_empty(), "nothing read, nothing changed: {:?}", world.aws.faults.calls());
+    assert!(world.aws.dns.changes().is_empty());
+    assert_eq!(world.aws.dns.serving_now(), Some(Side::Primary));
+    assert!(world.published().is_empty());
 }
 
 /// An alarm state change of `alarm` (the sample's shape, another name).

@@ -10,25 +10,25 @@ pub mod plan;
 #[cfg(test)]
 mod tests;
 
-use crate::config::ScalerConfig;
+use crate::config::{ScalerConfig, cluster_listed};
 use crate::error::HandlerError;
 use crate::event::alarm;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{Alarm, Alarms, Capacity, CodeDeployments, Controller, Notifier, ServiceCapacity};
+use crate::ports::{Capacity, CodeDeployments, Controller, MetricQuery, Notifier, ScalingAlarm, ScalingAlarms, ServiceCapacity, Watched};
 use crate::runtime::Clock;
 use crate::tags;
 use marker::{LastAction, Step};
-use notification::{at_max_notification, scaled_notification};
+use notification::{Cause, at_max_notification, scaled_notification};
 use plan::{Decision, Direction, Observation, ScalingPolicy, decide};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
 pub const FUNCTION: &str = "scaler";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Trigger {
-    /// The alarm just went into ALARM.
-    Transition,
+    /// The alarm just went into ALARM; the event's id tells a redelivery of it.
+    Transition { event_id: Option<String> },
     /// The schedule's re-check of an alarm still in ALARM.
     Recheck,
 }
@@ -42,7 +42,7 @@ pub struct Scaler<A, E, C, N> {
     now: Clock,
 }
 
-impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E, C, N> {
+impl<A: ScalingAlarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E, C, N> {
     pub fn new(config: ScalerConfig, alarms: A, ecs: E, codedeploy: C, notifier: N, now: Clock) -> Self {
         Self { config, alarms, ecs, codedeploy, notifier, now }
     }
@@ -50,7 +50,7 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
     pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
         let (event_id, trigger, alarms) = if alarm::is_schedule(&event) {
             let id = event.get("id").and_then(Value::as_str).map(str::to_owned);
-            (id, Trigger::Recheck, self.alarms.in_alarm_with_prefix(&self.config.alarm_prefix).await?)
+            (id, Trigger::Recheck, self.alarms.scaling_alarms_in_alarm(&self.config.alarm_prefix).await?)
         } else {
             let change = alarm::decode(event)?;
             if !change.alarm_name.starts_with(&self.config.alarm_prefix) {
@@ -61,35 +61,54 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
                 return Ok(ignored(change.event_id, format!("alarm {} is {}: only ALARM scales", change.alarm_name, change.state)));
             }
             // The event carries no comparison operator; DescribeAlarms has it, and the current state.
-            (change.event_id, Trigger::Transition, self.alarms.named(&[change.alarm_name]).await?)
+            let alarms = self.alarms.scaling_alarms(std::slice::from_ref(&change.alarm_name)).await?;
+            if alarms.is_empty() {
+                return Ok(ignored(change.event_id, format!("alarm {} does not exist (any more)", change.alarm_name)));
+            }
+            (change.event_id.clone(), Trigger::Transition { event_id: change.event_id }, alarms)
         };
         let mut outcome = Outcome::new(FUNCTION, event_id);
         if alarms.is_empty() {
             outcome.ignored = Some(format!("no alarm named {}* is in ALARM", self.config.alarm_prefix));
         }
         for alarm in &alarms {
-            let (cluster, service) = (dimension(alarm, "ClusterName"), dimension(alarm, "ServiceName"));
-            let result = self
-                .evaluate(alarm, trigger, cluster, service)
-                .await
-                .unwrap_or_else(|err| ResourceResult::Failed { error: err.to_string() });
+            let result = self.evaluate(alarm, &trigger).await.unwrap_or_else(|err| ResourceResult::Failed { error: err.to_string() });
+            let (cluster, service) = watched_service(alarm);
             info!(alarm = alarm.name, cluster, service, result = %json!(result), "evaluated");
-            let resource = ResourceOutcome { trigger: Some(alarm.name.clone()), ..ResourceOutcome::service(cluster, service, result) };
+            let resource = if cluster.is_empty() && service.is_empty() {
+                ResourceOutcome { resource: format!("alarm {}", alarm.name), trigger: Some(alarm.name.clone()), result }
+            } else {
+                ResourceOutcome { trigger: Some(alarm.name.clone()), ..ResourceOutcome::service(cluster, service, result) }
+            };
             outcome.resources.push(resource);
         }
         outcome.into_result()
     }
 
-    async fn evaluate(&self, alarm: &Alarm, trigger: Trigger, cluster: &str, service: &str) -> Result<ResourceResult, HandlerError> {
+    async fn evaluate(&self, alarm: &ScalingAlarm, trigger: &Trigger) -> Result<ResourceResult, HandlerError> {
         let ignore = |reason: String| Ok(ResourceResult::Ignored { reason });
+        let metric = match &alarm.watched {
+            Watched::Metric(metric) => metric,
+            Watched::Composite { .. } => {
+                return ignore("composite alarms are not supported for scaling: a composite alarm combines other alarms and has no metric to size the service from; use a metric alarm on the service's ClusterName and ServiceName".into());
+            }
+            Watched::MetricMath { expression, services } => {
+                let over = if services.is_empty() { "no service's metric".to_owned() } else { services.join(", ") };
+                let expression = expression.as_deref().unwrap_or("an expression");
+                return ignore(format!(
+                    "metric-math alarms are not supported for scaling: the scaler sizes from one metric of the service, and this alarm evaluates `{expression}` (over {over}); use a metric alarm on the service's ClusterName and ServiceName"
+                ));
+            }
+        };
         let Some(direction) = alarm.comparison.as_deref().and_then(Direction::from_comparison) else {
             return ignore(format!("comparison {:?} is neither above nor below a threshold", alarm.comparison));
         };
         let Some(threshold) = alarm.threshold else { return ignore("the alarm has no threshold".into()) };
+        let (cluster, service) = watched_service(alarm);
         if cluster.is_empty() || service.is_empty() {
             return ignore("the alarm's metric has no ClusterName and ServiceName dimensions".into());
         }
-        if !self.config.clusters.is_empty() && !self.config.clusters.iter().any(|c| c == cluster) {
+        if !cluster_listed(&self.config.clusters, cluster) {
             return ignore(format!("cluster {cluster} is not in CLUSTERS"));
         }
         let Some(capacity) = self.ecs.capacity(cluster, service).await? else {
@@ -110,17 +129,19 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
         // the alarm is in now (Lambda's retry of the event that caused it may find it OK), by an
         // alarm of the step's direction only: the notice cites the alarm as the step's cause.
         if let Some((intent, step)) = last_action.and_then(|last| Some((last, last.unannounced(direction, capacity.desired)?))) {
-            self.announce(alarm, &capacity, &policy, intent, step).await?;
-            let (direction, metric) = (intent.direction, alarm.latest_datapoint);
+            let cause = Cause { alarm, value: alarm.reason_datapoint };
+            self.announce(&cause, &capacity, &policy, intent, step).await?;
+            let (direction, metric) = (intent.direction, cause.value);
             return Ok(ResourceResult::Scaled { direction, from: step.from, to: step.to, metric, threshold });
         }
         if alarm.state != "ALARM" {
             return ignore(format!("alarm is {} now", alarm.state));
         }
         let now = (self.now)();
+        let cause = Cause { alarm, value: self.load_now(alarm, metric, now).await? };
         let observation = Observation {
             direction,
-            metric: alarm.latest_datapoint,
+            metric: cause.value,
             threshold,
             desired: capacity.desired,
             last_action,
@@ -149,17 +170,56 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
                     }
                 };
                 self.ecs.set_desired_count(cluster, service, to).await?;
-                self.announce(alarm, &capacity, &policy, intent, step).await?;
-                Ok(ResourceResult::Scaled { direction, from, to, metric: alarm.latest_datapoint, threshold })
+                self.announce(&cause, &capacity, &policy, intent, step).await?;
+                Ok(ResourceResult::Scaled { direction, from, to, metric: cause.value, threshold })
             }
-            // Worth a person's attention once, when the alarm fires, not at every re-check. A
-            // failed Publish fails the invocation: the retry, with nothing else to do, sends it.
-            Decision::AtLimit { desired, limit } if direction == Direction::Out && trigger == Trigger::Transition => {
-                self.notifier.publish(&at_max_notification(alarm, &capacity, desired, limit)).await?;
-                Ok(ResourceResult::Held { direction, decision, notified: true })
+            Decision::AtLimit { desired, limit } if direction == Direction::Out => {
+                let Trigger::Transition { event_id } = trigger else {
+                    // Worth a person's attention once, when the alarm fires, not at every re-check.
+                    return Ok(ResourceResult::Held { direction, decision, notified: false });
+                };
+                let notified = self.warn_at_max(&cause, &capacity, desired, limit, event_id.as_deref()).await?;
+                Ok(ResourceResult::Held { direction, decision, notified })
             }
             decision => Ok(ResourceResult::Held { direction, decision, notified: false }),
         }
+    }
+
+    /// The load now: the newest datapoint of the alarm's metric (its period and statistic). The
+    /// alarm's own datapoints (its state reason data) are those that made it change state: fresh
+    /// at the transition, but frozen while it stays in ALARM, so a re-check sizing from them
+    /// would scale on a load long gone (140 % on 2 tasks → 4, the load down to 80 %, and the
+    /// re-check still reads 140 % → 8). Alarm events read the metric too: a retry of one comes
+    /// minutes later, and the metric may have a datapoint newer than the transition. Only when the
+    /// metric has no datapoint in its window (a metric that stopped reporting, moto without data)
+    /// do the alarm's datapoints stand in; with neither, `decide` takes one step. A failed read
+    /// fails the invocation, as any read does: the retry, or the next re-check, reads again.
+    async fn load_now(&self, alarm: &ScalingAlarm, metric: &MetricQuery, now: u64) -> Result<Option<f64>, HandlerError> {
+        Ok(self.alarms.latest_value(metric, now).await?.or(alarm.reason_datapoint))
+    }
+
+    /// Warns that the service is at its maximum with the alarm firing, once per alarm event:
+    /// published, then the event's id recorded in `deckhand:scale-warned`, so that a redelivery
+    /// of the event (EventBridge delivers at least once) finds it and stays quiet. A failed step
+    /// fails the invocation; the retry publishes again with the same deduplication id. Whether
+    /// a warning went out.
+    async fn warn_at_max(
+        &self,
+        cause: &Cause<'_>,
+        capacity: &Capacity,
+        desired: i32,
+        limit: i32,
+        event_id: Option<&str>,
+    ) -> Result<bool, HandlerError> {
+        if event_id.is_some() && capacity.tags.get(tags::SCALE_WARNED).map(String::as_str) == event_id {
+            info!(cluster = capacity.cluster_arn, service = capacity.name, event_id, "at-max warning already sent for this event");
+            return Ok(false);
+        }
+        self.notifier.publish(&at_max_notification(cause, capacity, desired, limit, event_id)).await?;
+        if let Some(id) = event_id {
+            self.ecs.tag_service(&capacity.arn, tags::SCALE_WARNED, id).await?;
+        }
+        Ok(true)
     }
 
     /// Publishes the scaling notification of `intent`'s step, then marks the step done. Until
@@ -167,13 +227,13 @@ impl<A: Alarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scaler<A, E
     /// same deduplication id, when only the marker's write failed).
     async fn announce(
         &self,
-        alarm: &Alarm,
+        cause: &Cause<'_>,
         capacity: &Capacity,
         policy: &ScalingPolicy,
         intent: LastAction,
         step: Step,
     ) -> Result<(), HandlerError> {
-        self.notifier.publish(&scaled_notification(alarm, capacity, policy, intent.direction, intent.at, step)).await?;
+        self.notifier.publish(&scaled_notification(cause, capacity, policy, intent.direction, intent.at, step)).await?;
         let done = LastAction { pending: None, ..intent };
         self.ecs.tag_service(&capacity.arn, tags::LAST_SCALE, &done.tag_value()).await
     }
@@ -199,8 +259,12 @@ fn ignored(event_id: Option<String>, reason: String) -> Outcome {
     Outcome::ignored(FUNCTION, event_id, reason)
 }
 
-fn dimension<'a>(alarm: &'a Alarm, name: &str) -> &'a str {
-    alarm.dimensions.get(name).map_or("", String::as_str)
+/// The cluster and service an alarm's metric names (its `ClusterName` and `ServiceName`
+/// dimensions); empty when it names none, or watches no single metric.
+fn watched_service(alarm: &ScalingAlarm) -> (&str, &str) {
+    let Watched::Metric(metric) = &alarm.watched else { return ("", "") };
+    let dimension = |name| metric.dimensions.get(name).map_or("", String::as_str);
+    (dimension("ClusterName"), dimension("ServiceName"))
 }
 
 /// One tag opts in, so IAM can limit the scaler's `UpdateService` to exactly these services.

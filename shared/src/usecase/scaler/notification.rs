@@ -3,21 +3,33 @@
 use super::marker::Step;
 use super::plan::{Direction, ScalingPolicy};
 use crate::notify::{Notification, Severity};
-use crate::ports::{Alarm, Capacity};
+use crate::ports::{Capacity, ScalingAlarm};
 use crate::tags;
-use serde_json::json;
+use serde_json::{Value, json};
 
-fn metric_line(alarm: &Alarm) -> String {
-    let metric = alarm.metric_name.as_deref().unwrap_or("metric");
-    let value = alarm.latest_datapoint.map_or_else(|| "no recent datapoint".to_owned(), |v| format!("{v:.1}"));
-    let threshold = alarm.threshold.map_or_else(String::new, |t| format!(" (threshold {t:.1})"));
-    format!("{metric} {value}{threshold}, alarm {}", alarm.name)
+/// Why the scaler acted: the alarm, and the value of its metric it went by.
+pub struct Cause<'a> {
+    pub alarm: &'a ScalingAlarm,
+    pub value: Option<f64>,
+}
+
+impl Cause<'_> {
+    fn line(&self) -> String {
+        let metric = self.alarm.metric_name().unwrap_or("metric");
+        let value = self.value.map_or_else(|| "no recent datapoint".to_owned(), |v| format!("{v:.1}"));
+        let threshold = self.alarm.threshold.map_or_else(String::new, |t| format!(" (threshold {t:.1})"));
+        format!("{metric} {value}{threshold}, alarm {}", self.alarm.name)
+    }
+
+    fn details(&self) -> Value {
+        json!({"alarm": self.alarm.name, "metric": self.alarm.metric_name(), "value": self.value, "threshold": self.alarm.threshold})
+    }
 }
 
 /// The step `from -> to` intended at `at`: a retry that announces it again (its first Publish
 /// failed, or its answer was lost) sends the same deduplication id.
 pub fn scaled_notification(
-    alarm: &Alarm,
+    cause: &Cause<'_>,
     capacity: &Capacity,
     policy: &ScalingPolicy,
     direction: Direction,
@@ -41,15 +53,14 @@ pub fn scaled_notification(
             "Deckhand scaled {cluster}/{} {} from {from} to {to} tasks{limit}.\n\nCause:     {}\nPolicy:    {}-{} tasks, cooldown {} s out / {} s in\nRunning:   {} tasks\n",
             capacity.name,
             direction.as_str(),
-            metric_line(alarm),
+            cause.line(),
             policy.min,
             policy.max,
             policy.out_cooldown,
             policy.in_cooldown,
             capacity.running,
         ),
-        details: json!({"alarm": alarm.name, "metric": alarm.metric_name, "value": alarm.latest_datapoint, "threshold": alarm.threshold,
-                        "direction": direction, "from": from, "to": to, "policy": policy}),
+        details: with(cause.details(), json!({"direction": direction, "from": from, "to": to, "policy": policy})),
         cluster: Some(cluster.to_owned()),
         service: Some(capacity.name.clone()),
         project: None,
@@ -57,7 +68,8 @@ pub fn scaled_notification(
     }
 }
 
-pub fn at_max_notification(alarm: &Alarm, capacity: &Capacity, desired: i32, limit: i32) -> Notification {
+/// The warning for the alarm event `event_id` (a retry sends it with the same deduplication id).
+pub fn at_max_notification(cause: &Cause<'_>, capacity: &Capacity, desired: i32, limit: i32, event_id: Option<&str>) -> Notification {
     let cluster = capacity.cluster_arn.rsplit('/').next().unwrap_or_default();
     Notification {
         event: "scaling.at_max",
@@ -66,13 +78,21 @@ pub fn at_max_notification(alarm: &Alarm, capacity: &Capacity, desired: i32, lim
         text: format!(
             "{cluster}/{} runs {desired} tasks, its maximum is {limit}, and it is still in alarm.\n\nCause:     {}\nRaise {} to let Deckhand add tasks.\n",
             capacity.name,
-            metric_line(alarm),
+            cause.line(),
             tags::SCALE_MAX,
         ),
-        details: json!({"alarm": alarm.name, "metric": alarm.metric_name, "value": alarm.latest_datapoint, "threshold": alarm.threshold, "desired": desired, "max": limit}),
+        details: with(cause.details(), json!({"desired": desired, "max": limit})),
         cluster: Some(cluster.to_owned()),
         service: Some(capacity.name.clone()),
         project: None,
-        dedup_key: Some(format!("{}:at-max:{}", capacity.arn, alarm.name)),
+        dedup_key: Some(format!("{}:at-max:{}", capacity.arn, event_id.unwrap_or(&cause.alarm.name))),
     }
+}
+
+/// `base` with the fields of `more` added.
+fn with(mut base: Value, more: Value) -> Value {
+    if let (Some(base), Value::Object(more)) = (base.as_object_mut(), more) {
+        base.extend(more);
+    }
+    base
 }

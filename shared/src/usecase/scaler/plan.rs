@@ -54,7 +54,7 @@ impl ScalingPolicy {
         fn read<T: std::str::FromStr>(tags: &BTreeMap<String, String>, key: &str, default: T) -> Result<T, String> {
             match tags.get(key) {
                 None => Ok(default),
-                Some(value) => value.trim().parse().map_err(|_| format!("{key} `{value}` is not a whole number")),
+                Some(value) => value.trim().parse().map_err(|_| format!("{key} {} is not a whole number", crate::quote::quote(value))),
             }
         }
         let defaults = Self::default();
@@ -118,6 +118,14 @@ pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
         }
         return Decision::Finish { from: step.from, to: step.to, at: last.at };
     }
+    // At the bound it would move away from, the alarm is held by the bound, not by a cooldown:
+    // so an alarm that fires at the maximum inside the out-cooldown still gets its warning.
+    // (A scale-out alarm never removes tasks: above the maximum it holds too.)
+    match seen.direction {
+        Direction::Out if seen.desired >= policy.max => return Decision::AtLimit { desired: seen.desired, limit: policy.max },
+        Direction::In if seen.desired <= policy.min => return Decision::AtLimit { desired: seen.desired, limit: policy.min },
+        _ => {}
+    }
     // Any other intent counts as done at `at`: one whose count reached its target was done; one
     // that cannot be finished (the other direction, a count moved since, a policy changed) holds
     // from `at` at least as long as the older marker it replaced would have.
@@ -148,9 +156,11 @@ pub fn decide(policy: &ScalingPolicy, seen: &Observation) -> Decision {
             if seen.deployment_in_flight {
                 return Decision::DeploymentInFlight;
             }
-            // One task at a time: scale-in is the risky direction.
-            let to = (desired - 1).clamp(policy.min, policy.max);
-            if to >= desired { Decision::AtLimit { desired, limit: policy.min } } else { Decision::Scale { from: desired, to } }
+            // One task at a time: scale-in is the risky direction. Above the maximum (a count set by
+            // hand, a maximum lowered since), down to the maximum at once, as Application Auto
+            // Scaling brings a capacity outside its bounds inside them whenever a policy runs.
+            let to = (desired - 1).min(policy.max).max(policy.min);
+            Decision::Scale { from: desired, to }
         }
     }
 }
@@ -194,12 +204,24 @@ mod tests {
             ("proportional step clamped to max", seen(out, Some(300.0), 2), Decision::Scale { from: 2, to: 4 }),
             ("at max", seen(out, Some(95.0), 4), Decision::AtLimit { desired: 4, limit: 4 }),
             ("above max already", seen(out, Some(95.0), 6), Decision::AtLimit { desired: 6, limit: 4 }),
+            ("at max inside the out cooldown", after(seen(out, Some(95.0), 4), out, 10), Decision::AtLimit { desired: 4, limit: 4 }),
+            ("above max inside the out cooldown", after(seen(out, Some(95.0), 6), out, 10), Decision::AtLimit { desired: 6, limit: 4 }),
             ("missing metric: one step", seen(out, None, 2), Decision::Scale { from: 2, to: 3 }),
             ("NaN metric: one step", seen(out, Some(f64::NAN), 3), Decision::Scale { from: 3, to: 4 }),
             ("below min scales up to min", seen(out, Some(75.0), 0), Decision::Scale { from: 0, to: 2 }),
             ("scale in: one task", seen(inn, Some(5.0), 4), Decision::Scale { from: 4, to: 3 }),
             ("at min", seen(inn, Some(5.0), 2), Decision::AtLimit { desired: 2, limit: 2 }),
-            ("above max scales in to max", seen(inn, Some(5.0), 6), Decision::Scale { from: 6, to: 4 }),
+            ("above max scales in to max at once", seen(inn, Some(5.0), 6), Decision::Scale { from: 6, to: 4 }),
+            ("far above max: to max at once", seen(inn, Some(5.0), 9), Decision::Scale { from: 9, to: 4 }),
+            ("just above max: one task", seen(inn, Some(5.0), 5), Decision::Scale { from: 5, to: 4 }),
+            ("above max, in cooldown", after(seen(inn, Some(5.0), 6), out, 10), Decision::Cooldown { remaining_seconds: 290 }),
+            (
+                "above max during a deployment",
+                Observation { deployment_in_flight: true, ..seen(inn, Some(5.0), 6) },
+                Decision::DeploymentInFlight,
+            ),
+            ("at min inside the in cooldown", after(seen(inn, Some(5.0), 2), inn, 10), Decision::AtLimit { desired: 2, limit: 2 }),
+            ("below min: a scale-in alarm adds none", seen(inn, Some(5.0), 1), Decision::AtLimit { desired: 1, limit: 2 }),
             ("scale in during a deployment", in_flight.clone(), Decision::DeploymentInFlight),
             ("scale out during a deployment", out_in_flight, Decision::Scale { from: 2, to: 3 }),
             ("out cooldown 59 s", after(seen(out, Some(90.0), 3), out, 59), Decision::Cooldown { remaining_seconds: 1 }),
@@ -217,13 +239,18 @@ mod tests {
             ("scale-in retry during a deployment", intended(in_flight, inn, (3, 2), 10), Decision::DeploymentInFlight),
             ("step done: cooldown", intended(seen(out, Some(90.0), 3), out, (2, 3), 10), Decision::Cooldown { remaining_seconds: 50 }),
             ("step done, cooldown over", intended(seen(out, Some(90.0), 3), out, (2, 3), 60), Decision::Scale { from: 3, to: 4 }),
-            ("count moved since", intended(seen(out, Some(90.0), 4), out, (2, 3), 10), Decision::Cooldown { remaining_seconds: 50 }),
+            ("count moved since", intended(seen(out, Some(90.0), 4), out, (2, 3), 10), Decision::AtLimit { desired: 4, limit: 4 }),
+            (
+                "count moved since, below max",
+                intended(seen(inn, Some(5.0), 4), inn, (2, 1), 10),
+                Decision::Cooldown { remaining_seconds: 290 },
+            ),
             ("unfinished out holds in", intended(seen(inn, Some(5.0), 3), out, (3, 4), 10), Decision::Cooldown { remaining_seconds: 290 }),
             ("unfinished in: out not held", intended(seen(out, Some(90.0), 3), inn, (3, 2), 10), Decision::Scale { from: 3, to: 4 }),
             (
                 "target beyond a lowered max",
                 intended(seen(out, Some(90.0), 4), out, (4, 5), 10),
-                Decision::Cooldown { remaining_seconds: 50 },
+                Decision::AtLimit { desired: 4, limit: 4 },
             ),
         ];
         for (name, observation, expected) in cases {

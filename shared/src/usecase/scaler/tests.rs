@@ -3,35 +3,47 @@
 use super::*;
 use crate::config::DEFAULT_SCALING_ALARM_PREFIX;
 use crate::fakes::{FakeAws, FakeClock, FakeCloudWatch, FakeCodeDeploy, FakeEcs, FakeService, FakeSns, Fault, sample_event};
-use crate::ports::EcsDeployment;
+use crate::ports::{EcsDeployment, MetricQuery};
 
+mod at_max;
+mod current_load;
 mod fault_matrix;
 
 const HIGH: &str = "deckhand-scale-prod-web-cpu-high";
 const LOW: &str = "deckhand-scale-prod-web-cpu-low";
 const T0: u64 = 1_795_000_000;
 
-/// A CPU alarm on prod/web in ALARM, as DescribeAlarms returns it.
-fn cpu_alarm(name: &str, comparison: &str, threshold: f64, latest: f64) -> Alarm {
-    Alarm {
+/// prod/web's average CPU, by the minute.
+fn cpu() -> MetricQuery {
+    MetricQuery {
+        namespace: "AWS/ECS".into(),
+        name: "CPUUtilization".into(),
+        dimensions: [("ClusterName", "prod"), ("ServiceName", "web")].map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+        period: 60,
+        statistic: "Average".into(),
+    }
+}
+
+/// A CPU alarm on prod/web in ALARM, as DescribeAlarms returns it; `latest` is the newest
+/// datapoint of its state reason data (the metric itself has none unless a test sets it).
+fn cpu_alarm(name: &str, comparison: &str, threshold: f64, latest: f64) -> ScalingAlarm {
+    ScalingAlarm {
         name: name.into(),
         state: "ALARM".into(),
         comparison: Some(comparison.into()),
         threshold: Some(threshold),
-        metric_name: Some("CPUUtilization".into()),
-        dimensions: [("ClusterName", "prod"), ("ServiceName", "web")].map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
-        latest_datapoint: Some(latest),
-        since: Some(T0 - 60),
+        watched: Watched::Metric(cpu()),
+        reason_datapoint: Some(latest),
     }
 }
 
 /// The alarm of `cloudwatch-alarm-scale-out.json`: 91.2 % against 70 %.
-fn high() -> Alarm {
+fn high() -> ScalingAlarm {
     cpu_alarm(HIGH, "GreaterThanThreshold", 70.0, 91.2)
 }
 
 /// The alarm of `cloudwatch-alarm-scale-in.json`: 10.8 % against 30 %.
-fn low() -> Alarm {
+fn low() -> ScalingAlarm {
     cpu_alarm(LOW, "LessThanThreshold", 30.0, 10.8)
 }
 
@@ -43,15 +55,15 @@ struct World {
 
 impl World {
     /// prod/web opted in with 2 tasks (then shaped by `service`), `alarm` in CloudWatch, the clock at T0.
-    fn new(alarm: Alarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
+    fn new(alarm: ScalingAlarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
         Self::in_clusters(&["prod"], alarm, service)
     }
 
-    fn in_clusters(clusters: &[&str], alarm: Alarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
+    fn in_clusters(clusters: &[&str], alarm: ScalingAlarm, service: impl FnOnce(FakeService) -> FakeService) -> Self {
         let aws = FakeAws::new();
         let td = aws.ecs.add_task_definition("web", &[("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:v1")]);
         aws.ecs.add_service(service(FakeService::new("prod", "web", &td).tag(tags::SCALE, "true")));
-        aws.cloudwatch.put_alarm(alarm);
+        aws.cloudwatch.put_scaling_alarm(alarm);
         let clock = FakeClock::at(T0);
         let config = ScalerConfig {
             notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
@@ -245,7 +257,7 @@ async fn an_unannounced_step_is_announced_by_an_alarm_of_its_direction_only() {
     assert_eq!((w.web().desired, w.last_scale()), (2, Some(format!("in:{T0}:3:2"))));
 
     // The high alarm's event, the alarm read back OK (it flapped): not the step's cause.
-    w.aws.cloudwatch.put_alarm(Alarm { state: "OK".into(), ..high() });
+    w.aws.cloudwatch.put_scaling_alarm(ScalingAlarm { state: "OK".into(), ..high() });
     let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;
     assert!(matches!(&result, ResourceResult::Ignored { reason } if reason.contains("OK")), "{result:?}");
     assert_eq!((w.web().desired, w.last_scale(), w.published()), (2, Some(format!("in:{T0}:3:2")), vec![]));
@@ -289,7 +301,7 @@ async fn failed_publish_fails_the_invocation_and_the_retry_sends_it_though_the_a
     assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}:2:3")), vec![]));
 
     // The load is gone by the time Lambda retries: the step is announced all the same.
-    w.aws.cloudwatch.put_alarm(Alarm { state: "OK".into(), ..high() });
+    w.aws.cloudwatch.put_scaling_alarm(ScalingAlarm { state: "OK".into(), ..high() });
     let retry = w.handle_one("cloudwatch-alarm-scale-out.json").await;
     assert!(matches!(retry, ResourceResult::Scaled { from: 2, to: 3, .. }), "{retry:?}");
     assert_eq!((w.web().desired, w.last_scale(), w.published()), (3, Some(format!("out:{T0}")), vec!["scaling.out"]));
@@ -319,7 +331,6 @@ async fn failed_at_max_warning_fails_the_invocation_and_the_retry_sends_it() {
 }
 
 #[tokio::test]
-#[ignore = "known bug, issue 12 (CLUSTERS as ARNs): CLUSTERS accepts cluster ARNs (README), but the scaler compares them to the alarm's ClusterName, so it ignores every alarm"]
 async fn clusters_given_as_arns_still_scale() {
     let w = World::in_clusters(&["arn:aws:ecs:us-east-1:123456789012:cluster/prod"], high(), |s| s);
     let result = w.handle_one("cloudwatch-alarm-scale-out.json").await;

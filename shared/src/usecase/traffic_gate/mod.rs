@@ -7,6 +7,7 @@
 //! listener's URL when the service names one (it reaches the new revision in every ECS hook),
 //! else the production URL.
 
+mod carried;
 mod notification;
 pub mod plan;
 mod reply;
@@ -19,15 +20,17 @@ use crate::config::words;
 use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
 use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, Reported, ServiceCapacity};
+use crate::quote::quote;
 use crate::tags;
 use crate::usecase::publish_or_log;
 use notification::gate_notification;
+pub use plan::Stage;
 use plan::{Evidence, ProbeRules, TargetHealth, Verdict, final_verdict, probe_state, verdict};
 pub use reply::{EcsHookResponse, GateReply, GateReport};
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
-pub use target::{GateTarget, Stage};
+pub use target::GateTarget;
+use target::ProbeHost;
 use tracing::info;
 
 pub const FUNCTION: &str = "traffic-gate";
@@ -45,15 +48,6 @@ pub struct GatePorts<C, R, E, L, A, P, N> {
 
 fn cannot_gather(err: &HandlerError) -> Verdict {
     Verdict::Fail { reasons: vec![format!("could not gather evidence: {err}")] }
-}
-
-/// What the gate carries from one ECS hook call to the next.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-struct Carried {
-    #[serde(default)]
-    probes: Vec<ProbeOutcome>,
-    #[serde(default)]
-    checks: u32,
 }
 
 pub struct TrafficGate<C, R, E, L, A, P, N> {
@@ -105,7 +99,7 @@ where
                 // Probe in-process until decided: CodeDeploy waits for one answer.
                 loop {
                     let (evidence, verdict) = self.round(&target, &mut outcome.probes).await;
-                    outcome.checks += 1;
+                    outcome.checks = outcome.checks.saturating_add(1);
                     outcome.evidence = evidence;
                     outcome.verdict = verdict;
                     if !matches!(outcome.verdict, Verdict::Pending { .. }) || outcome.checks >= self.config.max_probes {
@@ -117,9 +111,11 @@ where
                 outcome.target = Some(target);
             }
             Err(err) => {
-                outcome.verdict = Verdict::Fail { reasons: vec![format!("could not find what deployment {deployment_id} deploys: {err}")] }
+                outcome.verdict =
+                    Verdict::Fail { reasons: vec![format!("could not find what deployment {} deploys: {err}", quote(deployment_id))] }
             }
         }
+        outcome.caveats = outcome.evidence.caveats();
         let passed = outcome.verdict == Verdict::Pass;
         let reported = self.ports.reporter.report(deployment_id, execution_id, passed).await;
         let answer = reported.as_ref().map_or_else(|err| format!("report failed: {err}"), |kept| format!("{kept:?}"));
@@ -130,23 +126,41 @@ where
     }
 
     async fn ecs_hook(&self, hook: &EcsHook) -> EcsHookResponse {
-        let mut carried: Carried = hook.hook_details.clone().and_then(|d| serde_json::from_value(d).ok()).unwrap_or_default();
         let mut outcome = GateReport::new("ecs", &hook.execution_id, None);
-        outcome.checks = carried.checks + 1;
-        (outcome.evidence, outcome.verdict) = match target::ecs_target(&self.ports.ecs, &self.config, hook).await {
-            Ok(target) => {
-                let round = self.round(&target, &mut carried.probes).await;
-                outcome.target = Some(target);
-                round
+        let (cluster, service) = target::ecs_service(hook);
+        outcome.service = Some((cluster.to_owned(), service.to_owned()));
+        // The stage and what the previous call carried, strictly: an unknown stage or tampered
+        // hookDetails fail the hook, naming the field, before anything is read or probed.
+        let stage = plan::ecs_stage(&hook.stage);
+        let carried = carried::decode(hook.hook_details.as_ref(), self.config.max_probes);
+        let checks = carried.as_ref().ok().and_then(|carried| carried.checks.checked_add(1));
+        match (stage, carried, checks) {
+            (Ok(stage), Ok(carried), Some(checks)) => {
+                outcome.checks = checks;
+                outcome.probes = carried.probes;
+                (outcome.evidence, outcome.verdict) = match target::ecs_target(&self.ports.ecs, &self.config, hook, stage).await {
+                    Ok(target) => {
+                        let round = self.round(&target, &mut outcome.probes).await;
+                        outcome.target = Some(target);
+                        round
+                    }
+                    Err(err) => (Evidence::default(), cannot_gather(&err)),
+                };
+                if outcome.checks >= self.config.max_probes {
+                    outcome.verdict = final_verdict(outcome.verdict, outcome.checks);
+                }
             }
-            Err(err) => (Evidence::default(), cannot_gather(&err)),
-        };
-        if outcome.checks >= self.config.max_probes {
-            outcome.verdict = final_verdict(outcome.verdict, outcome.checks);
+            (stage, carried, _) => {
+                let mut reasons: Vec<String> = [stage.err(), carried.err()].into_iter().flatten().collect();
+                if reasons.is_empty() {
+                    reasons.push("field `hookDetails.checks`: no checks left to count".into());
+                }
+                outcome.verdict = Verdict::Fail { reasons };
+            }
         }
-        outcome.probes = carried.probes;
+        outcome.caveats = outcome.evidence.caveats();
         // ECS reads only hookStatus, callBackDelay and hookDetails: the envelope goes to the log.
-        info!(execution_id = hook.execution_id, stage = hook.stage, outcome = %json!(outcome.outcome()), "gate checked");
+        info!(execution_id = hook.execution_id, stage = %quote(&hook.stage), outcome = %json!(outcome.outcome()), "gate checked");
         let hook_status = match &outcome.verdict {
             Verdict::Pass => "SUCCEEDED",
             Verdict::Fail { .. } => "FAILED",
@@ -160,12 +174,15 @@ where
             publish_or_log(&self.ports.notifier, &gate_notification(&outcome)).await;
         }
         let call_back_delay = (hook_status == "IN_PROGRESS").then(|| self.config.interval_ms.div_ceil(1000).max(1));
-        let hook_details = json!({
+        let mut hook_details = json!({
             "probes": outcome.probes,
             "checks": outcome.checks,
             "verdict": outcome.verdict,
             "evidence": outcome.evidence,
         });
+        if !outcome.caveats.is_empty() {
+            hook_details["caveats"] = json!(outcome.caveats);
+        }
         EcsHookResponse { hook_status, call_back_delay, hook_details }
     }
 
@@ -174,13 +191,24 @@ where
         self.check(target, probes).await.unwrap_or_else(|err| (Evidence::default(), cannot_gather(&err)))
     }
 
-    /// One round of evidence: standing facts (freeze, alarms), then target health and one probe.
+    /// One round of evidence: standing facts (freeze, where the probe would go, alarms), then
+    /// what the stage looks at: target health and one probe.
     async fn check(&self, target: &GateTarget, probes: &mut Vec<ProbeOutcome>) -> Result<(Evidence, Verdict), HandlerError> {
         let tags = &target.capacity.tags;
         let mut evidence = Evidence {
             freeze: tags.get(tags::FREEZE).filter(|v| !v.trim().is_empty() && v.trim() != "false").cloned(),
             ..Evidence::default()
         };
+        let probe_url = target.probe_url.as_ref().filter(|_| target.stage.probes());
+        if let Some(url) = probe_url {
+            match target::probe_host(url, &self.config.probe_hosts) {
+                ProbeHost::Allowed => {}
+                ProbeHost::Unrestricted(host) => {
+                    evidence.notes.push(format!("probe host {} is not restricted: GATE_PROBE_HOSTS is unset", quote(&host)))
+                }
+                ProbeHost::Refused(reason) => evidence.probe_refused = Some(reason),
+            }
+        }
         let mut alarm_names = self.config.alarms.clone();
         alarm_names.extend(tags.get(tags::GATE_ALARMS).map(|v| words(v)).unwrap_or_default());
         if !alarm_names.is_empty() {
@@ -188,25 +216,28 @@ where
             evidence.alarms_in_alarm = found.iter().filter(|a| a.state == "ALARM").map(|a| a.name.clone()).collect();
             evidence.alarms_missing = alarm_names.iter().filter(|name| !found.iter().any(|a| &a.name == *name)).cloned().collect();
         }
-        if let v @ Verdict::Fail { .. } = verdict(&evidence) {
+        if let v @ Verdict::Fail { .. } = verdict(&evidence, self.config.require_evidence) {
             return Ok((evidence, v));
         }
-        if target.stage != Stage::BeforeScaleUp {
+        if target.stage.reads_target_health() {
             match &target.target_group {
                 Some(group) => evidence.target_health = Some(self.target_health(group, target.capacity.desired).await?),
-                None => evidence.skipped.push(format!("target health: no target group known (tag {})", tags::GATE_TARGET_GROUP)),
+                None => evidence.missing.push(format!("target health: no target group known (tag {})", tags::GATE_TARGET_GROUP)),
             }
+        } else {
+            let stage = target.lifecycle_stage.unwrap_or("this stage");
+            evidence.notes.push(format!("{stage}: no new tasks yet, so only the freeze and the alarms are checked"));
         }
-        if matches!(target.stage, Stage::Test | Stage::Production) {
-            match &target.probe_url {
+        if target.stage.probes() {
+            match probe_url {
                 Some(url) => {
-                    probes.push(self.ports.prober.probe(url, &target.expected_status).await);
+                    probes.push(carried::bounded(self.ports.prober.probe(url, &target.expected_status).await));
                     evidence.probes = Some((probe_state(probes, &self.rules()), probes.len()));
                 }
-                None => evidence.skipped.push(format!("HTTP probes: no URL (tags {} / {})", tags::GATE_TEST_URL, tags::GATE_URL)),
+                None => evidence.missing.push(format!("HTTP probes: no URL (tags {} / {})", tags::GATE_TEST_URL, tags::GATE_URL)),
             }
         }
-        let decided = verdict(&evidence);
+        let decided = verdict(&evidence, self.config.require_evidence);
         Ok((evidence, decided))
     }
 

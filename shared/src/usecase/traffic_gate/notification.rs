@@ -2,12 +2,15 @@
 
 use super::GateReport;
 use super::plan::Verdict;
-use crate::notify::{Notification, Severity};
+use crate::notify::{Notification, Severity, field};
 use serde_json::json;
 
 pub fn gate_notification(outcome: &GateReport) -> Notification {
-    let (cluster, service) = outcome.target.as_ref().map_or(("?", "?"), |t| (t.cluster.as_str(), t.service.as_str()));
+    let (cluster, service) = outcome.cluster_service().unwrap_or(("?", "?"));
+    let (cluster, service) = (field(cluster), field(service));
     let passed = outcome.verdict == Verdict::Pass;
+    // Passed, though the stage learnt nothing about the new revision (GATE_REQUIRE_EVIDENCE=false).
+    let unproven = passed && outcome.evidence.lacks_evidence();
     let passed_probes = outcome.probes.iter().filter(|p| p.ok).count();
     let mut text = if outcome.already_reported {
         // A retry cannot know which status an earlier attempt reported: it says what it found and
@@ -20,7 +23,9 @@ pub fn gate_notification(outcome: &GateReport) -> Notification {
     } else {
         format!(
             "Traffic gate {} for {cluster}/{service}.\n\n",
-            if passed {
+            if unproven {
+                "PASSED WITHOUT EVIDENCE: traffic may move to the new revision, which nothing checked"
+            } else if passed {
                 "PASSED: traffic may move to the new revision"
             } else {
                 "FAILED: the shift is refused and the deployment rolls back"
@@ -29,37 +34,51 @@ pub fn gate_notification(outcome: &GateReport) -> Notification {
     };
     if let Verdict::Fail { reasons } = &outcome.verdict {
         for reason in reasons {
-            text.push_str(&format!("Reason:   {reason}\n"));
+            text.push_str(&format!("Reason:   {}\n", field(reason)));
         }
     }
     text.push_str(&format!("Probes:   {passed_probes} of {} passed", outcome.probes.len()));
     if let Some(last) = outcome.probes.last() {
-        text.push_str(&format!(", last: {}", last.detail));
+        text.push_str(&format!(", last: {}", field(&last.detail)));
     }
     text.push('\n');
     if let Some(health) = &outcome.evidence.target_health {
-        text.push_str(&format!("Targets:  {} healthy of the {} wanted in {}\n", health.healthy, health.desired, health.target_group));
+        text.push_str(&format!(
+            "Targets:  {} healthy of the {} wanted in {}\n",
+            health.healthy,
+            health.desired,
+            field(&health.target_group)
+        ));
     }
-    for skipped in &outcome.evidence.skipped {
-        text.push_str(&format!("Skipped:  {skipped}\n"));
+    for missing in &outcome.evidence.missing {
+        text.push_str(&format!("Missing:  {}\n", field(missing)));
+    }
+    for note in &outcome.evidence.notes {
+        text.push_str(&format!("Note:     {}\n", field(note)));
     }
     let hook = match &outcome.deployment_id {
-        Some(id) => format!("CodeDeploy deployment {id}, hook execution {}", outcome.execution_id),
-        None => format!("ECS lifecycle hook execution {}", outcome.execution_id),
+        Some(id) => format!("CodeDeploy deployment {}, hook execution {}", field(id), field(&outcome.execution_id)),
+        None => format!("ECS lifecycle hook execution {}", field(&outcome.execution_id)),
     };
     text.push_str(&format!("Hook:     {hook}\n"));
     Notification {
         event: if passed { "gate.passed" } else { "gate.failed" },
-        severity: if passed { Severity::Info } else { Severity::Warning },
+        severity: if passed && !unproven { Severity::Info } else { Severity::Warning },
         subject: format!(
             "Traffic gate {}{}: {cluster}/{service}",
             if outcome.already_reported { "re-check " } else { "" },
-            if passed { "passed" } else { "FAILED" }
+            if unproven {
+                "passed WITHOUT EVIDENCE"
+            } else if passed {
+                "passed"
+            } else {
+                "FAILED"
+            }
         ),
         text,
         details: json!(outcome),
-        cluster: outcome.target.as_ref().map(|t| t.cluster.clone()),
-        service: outcome.target.as_ref().map(|t| t.service.clone()),
+        cluster: outcome.cluster_service().map(|(cluster, _)| cluster.to_owned()),
+        service: outcome.cluster_service().map(|(_, service)| service.to_owned()),
         project: None,
         dedup_key: Some(format!("gate:{}", outcome.execution_id)),
     }

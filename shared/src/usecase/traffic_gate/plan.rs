@@ -1,7 +1,66 @@
-//! Pure health verdicts for the traffic gate: may traffic move to the new revision?
+//! Pure health verdicts for the traffic gate: may traffic move to the new revision? And which
+//! evidence each lifecycle stage looks at.
 
 use crate::ports::ProbeOutcome;
+use crate::quote::quote;
 use serde::Serialize;
+
+/// Which evidence about the new revision a hook looks at. Every stage also checks the standing
+/// facts: a deployment freeze and the alarms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// No new tasks yet: nothing about the new revision to look at.
+    BeforeScaleUp,
+    /// New tasks run, behind no listener: their target health.
+    ScaledUp,
+    /// Test traffic reaches the new revision: target health and the test listener's URL.
+    Test,
+    /// Production traffic reaches it: target health and the production URL.
+    Production,
+}
+
+impl Stage {
+    pub fn reads_target_health(self) -> bool {
+        self != Stage::BeforeScaleUp
+    }
+
+    pub fn probes(self) -> bool {
+        matches!(self, Stage::Test | Stage::Production)
+    }
+}
+
+/// The ECS lifecycle stages, each handled on purpose (what ECS says of each, then what the gate
+/// looks at). Any other stage fails the hook: the gate cannot know what is safe to check there.
+pub const ECS_STAGES: [(&str, Stage); 8] = [
+    // Only with more than one ACTIVE service revision, before anything scales: no new tasks.
+    ("RECONCILE_SERVICE", Stage::BeforeScaleUp),
+    // The green revision has not started.
+    ("PRE_SCALE_UP", Stage::BeforeScaleUp),
+    // Green has started; blue serves all production traffic, there is no test traffic.
+    ("POST_SCALE_UP", Stage::ScaledUp),
+    // Test traffic moving to green, then all of it there.
+    ("TEST_TRAFFIC_SHIFT", Stage::Test),
+    ("POST_TEST_TRAFFIC_SHIFT", Stage::Test),
+    // Before production moves (in ECS's API reference beside the seven above): green still has
+    // only the test traffic.
+    ("PRE_PRODUCTION_TRAFFIC_SHIFT", Stage::Test),
+    // Production traffic moving to green, then all of it there.
+    ("PRODUCTION_TRAFFIC_SHIFT", Stage::Production),
+    ("POST_PRODUCTION_TRAFFIC_SHIFT", Stage::Production),
+];
+
+/// The stage an ECS hook names, or why the gate refuses it (naming the field).
+pub fn ecs_stage(name: &str) -> Result<(&'static str, Stage), String> {
+    ECS_STAGES.iter().find(|(known, _)| *known == name).copied().ok_or_else(|| {
+        let known: Vec<&str> = ECS_STAGES.iter().map(|(known, _)| *known).collect();
+        format!(
+            "field `lifecycleStage`: expected one of {}, got {}: the gate does not know what to check at an unknown stage",
+            known.join(", "),
+            quote(name)
+        )
+    })
+}
 
 /// When probes are healthy, unhealthy, or still undecided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,7 +89,8 @@ pub enum ProbeState {
 }
 
 pub fn probe_state(history: &[ProbeOutcome], rules: &ProbeRules) -> ProbeState {
-    let trailing = |ok: bool| history.iter().rev().take_while(|p| p.ok == ok).count() as u32;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let trailing = |ok: bool| count(history.iter().rev().take_while(|p| p.ok == ok).count());
     if trailing(true) >= rules.healthy_threshold {
         return ProbeState::Healthy;
     }
@@ -38,7 +98,7 @@ pub fn probe_state(history: &[ProbeOutcome], rules: &ProbeRules) -> ProbeState {
         let last = history.last().map_or("", |p| p.detail.as_str());
         return ProbeState::Unhealthy { reason: format!("{} consecutive probes failed, last: {last}", trailing(false)) };
     }
-    if history.len() as u32 >= rules.max_probes {
+    if count(history.len()) >= rules.max_probes {
         let passed = history.iter().filter(|p| p.ok).count();
         return ProbeState::Unhealthy {
             reason: format!(
@@ -74,8 +134,28 @@ pub struct Evidence {
     pub alarms_missing: Vec<String>,
     pub target_health: Option<TargetHealth>,
     pub probes: Option<(ProbeState, usize)>,
-    /// Evidence the gate could not gather, and why (e.g. no target group known).
-    pub skipped: Vec<String>,
+    /// Why the gate refuses to probe the URL it was given (a host `GATE_PROBE_HOSTS` does not
+    /// allow, not an http(s) URL): the gate fails without sending anything.
+    pub probe_refused: Option<String>,
+    /// Evidence this stage looks at that the gate could not gather, and why (e.g. no target
+    /// group known).
+    pub missing: Vec<String>,
+    /// What the verdict rests on besides the above: what a stage without new tasks checks, a
+    /// probe host no allowlist restricts.
+    pub notes: Vec<String>,
+}
+
+impl Evidence {
+    /// The stage looks at the new revision, yet the gate learnt nothing about it: no target
+    /// health, no probe.
+    pub fn lacks_evidence(&self) -> bool {
+        !self.missing.is_empty() && self.target_health.is_none() && self.probes.is_none()
+    }
+
+    /// What a reader of a verdict must know besides it: evidence not gathered, and the notes.
+    pub fn caveats(&self) -> Vec<String> {
+        self.missing.iter().map(|missing| format!("not checked: {missing}")).chain(self.notes.iter().cloned()).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,10 +171,15 @@ pub enum Verdict {
     },
 }
 
-pub fn verdict(evidence: &Evidence) -> Verdict {
+/// The verdict on `evidence`. With `require_evidence`, a stage that looks at the new revision
+/// but learnt nothing about it fails; without, it passes and its caveats say what was missing.
+pub fn verdict(evidence: &Evidence, require_evidence: bool) -> Verdict {
     let mut reasons = Vec::new();
     if let Some(freeze) = &evidence.freeze {
         reasons.push(format!("deployments are frozen (deckhand:freeze = {freeze})"));
+    }
+    if let Some(refused) = &evidence.probe_refused {
+        reasons.push(refused.clone());
     }
     if !evidence.alarms_in_alarm.is_empty() {
         reasons.push(format!("alarms in ALARM: {}", evidence.alarms_in_alarm.join(", ")));
@@ -109,6 +194,12 @@ pub fn verdict(evidence: &Evidence) -> Verdict {
     }
     if let Some((ProbeState::Unhealthy { reason }, _)) = &evidence.probes {
         reasons.push(format!("health probes: {reason}"));
+    }
+    if require_evidence && evidence.lacks_evidence() {
+        reasons.push(format!(
+            "no evidence about the new revision: {} (GATE_REQUIRE_EVIDENCE=false lets such a gate pass)",
+            evidence.missing.join("; ")
+        ));
     }
     if !reasons.is_empty() {
         return Verdict::Fail { reasons };
@@ -167,28 +258,110 @@ mod tests {
     fn verdicts() {
         let healthy_probes = Some((ProbeState::Healthy, 2));
         let pass = Evidence { probes: healthy_probes.clone(), ..Evidence::default() };
-        assert_eq!(verdict(&pass), Verdict::Pass);
-        assert_eq!(verdict(&Evidence::default()), Verdict::Pass, "nothing against it");
+        assert_eq!(verdict(&pass, true), Verdict::Pass);
+        assert_eq!(verdict(&Evidence::default(), true), Verdict::Pass, "nothing against it");
 
         let frozen =
             Evidence { freeze: Some("region failover to us-west-2".into()), probes: healthy_probes.clone(), ..Evidence::default() };
-        assert!(matches!(verdict(&frozen), Verdict::Fail { reasons } if reasons[0].contains("frozen")));
+        assert!(matches!(verdict(&frozen, true), Verdict::Fail { reasons } if reasons[0].contains("frozen")));
 
         let alarmed = Evidence { alarms_in_alarm: vec!["web-5xx".into()], alarms_missing: vec!["web-p99".into()], ..Evidence::default() };
-        assert!(matches!(verdict(&alarmed), Verdict::Fail { reasons } if reasons.len() == 2));
+        assert!(matches!(verdict(&alarmed, true), Verdict::Fail { reasons } if reasons.len() == 2));
 
         let health =
             |healthy, unhealthy: Vec<String>| TargetHealth { target_group: "tg-green".into(), healthy, initial: 0, unhealthy, desired: 2 };
         let short = Evidence { target_health: Some(health(1, vec![])), ..Evidence::default() };
-        assert!(matches!(verdict(&short), Verdict::Pending { reason } if reason.contains("wants 2")));
-        assert!(matches!(final_verdict(verdict(&short), 10), Verdict::Fail { reasons } if reasons[0].contains("after 10 checks")));
+        assert!(matches!(verdict(&short, true), Verdict::Pending { reason } if reason.contains("wants 2")));
+        assert!(matches!(final_verdict(verdict(&short, true), 10), Verdict::Fail { reasons } if reasons[0].contains("after 10 checks")));
         assert_eq!(final_verdict(Verdict::Pass, 3), Verdict::Pass);
         let sick = Evidence { target_health: Some(health(2, vec!["10.0.1.7: unhealthy (Target.Timeout)".into()])), ..Evidence::default() };
-        assert!(matches!(verdict(&sick), Verdict::Fail { reasons } if reasons[0].contains("Target.Timeout")));
+        assert!(matches!(verdict(&sick, true), Verdict::Fail { reasons } if reasons[0].contains("Target.Timeout")));
 
         let pending = Evidence { probes: Some((ProbeState::Pending, 1)), target_health: Some(health(2, vec![])), ..Evidence::default() };
-        assert!(matches!(verdict(&pending), Verdict::Pending { .. }));
+        assert!(matches!(verdict(&pending, true), Verdict::Pending { .. }));
         let failing = Evidence { probes: Some((ProbeState::Unhealthy { reason: "connection refused".into() }, 2)), ..Evidence::default() };
-        assert!(matches!(verdict(&failing), Verdict::Fail { reasons } if reasons[0].contains("connection refused")));
+        assert!(matches!(verdict(&failing, true), Verdict::Fail { reasons } if reasons[0].contains("connection refused")));
+    }
+
+    /// Issue 13 item 6: every ECS stage is handled on purpose, and which evidence each looks at.
+    #[test]
+    fn each_ecs_stage_looks_at_its_own_evidence() {
+        // (stage, what ECS says of it) → (target health, probe URL)
+        let table = [
+            ("RECONCILE_SERVICE", Stage::BeforeScaleUp, false, None),
+            ("PRE_SCALE_UP", Stage::BeforeScaleUp, false, None),
+            ("POST_SCALE_UP", Stage::ScaledUp, true, None),
+            ("TEST_TRAFFIC_SHIFT", Stage::Test, true, Some("test")),
+            ("POST_TEST_TRAFFIC_SHIFT", Stage::Test, true, Some("test")),
+            ("PRE_PRODUCTION_TRAFFIC_SHIFT", Stage::Test, true, Some("test")),
+            ("PRODUCTION_TRAFFIC_SHIFT", Stage::Production, true, Some("production")),
+            ("POST_PRODUCTION_TRAFFIC_SHIFT", Stage::Production, true, Some("production")),
+        ];
+        assert_eq!(table.len(), ECS_STAGES.len(), "the table covers every known stage");
+        for (name, stage, target_health, url) in table {
+            assert_eq!(ecs_stage(name), Ok((name, stage)), "{name}");
+            let probed = stage.probes().then_some(if stage == Stage::Production { "production" } else { "test" });
+            assert_eq!((stage.reads_target_health(), probed), (target_health, url), "{name}");
+        }
+    }
+
+    /// `EcsHook`'s stage helpers (for readers of a hook, e.g. the fuzzer) say what the table says.
+    #[test]
+    fn the_hooks_stage_helpers_agree_with_the_table() {
+        use crate::event::hook::{HookInvocation, decode};
+        let names = ECS_STAGES.iter().map(|(name, _)| *name).chain(["POST_TEST_TRAFFIC", "BEFORE_INSTALL"]);
+        for name in names {
+            let event = serde_json::json!({
+                "executionId": "x", "lifecycleStage": name,
+                "executionDetails": {"serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/web"},
+            });
+            let Ok(HookInvocation::Ecs(hook)) = decode(event) else { panic!("{name}") };
+            let stage = ecs_stage(name).ok().map(|(_, stage)| stage);
+            assert_eq!(hook.is_test_stage(), stage == Some(Stage::Test), "{name}");
+            assert_eq!(hook.is_production_stage(), stage == Some(Stage::Production), "{name}");
+            assert_eq!(hook.has_new_tasks(), stage.is_some_and(Stage::reads_target_health), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_stage_is_refused_naming_the_field() {
+        for unknown in ["POST_TEST_TRAFFIC", "post_scale_up", "", " PRE_SCALE_UP", "BEFORE_INSTALL"] {
+            let err = ecs_stage(unknown).unwrap_err();
+            assert!(err.starts_with("field `lifecycleStage`: expected one of RECONCILE_SERVICE, PRE_SCALE_UP"), "{err}");
+            assert!(err.contains(&format!("got {}", quote(unknown))), "{err}");
+        }
+        let err = ecs_stage(&format!("X{}\n", "Y".repeat(1 << 20))).unwrap_err();
+        assert!(err.len() < 600 && err.contains("bytes)"), "a 1 MB stage is quoted short: {}", err.len());
+    }
+
+    /// Issue 13 item 7: a stage that looks at the new revision and learns nothing about it fails
+    /// when evidence is required (the default), and passes with visible caveats when not.
+    #[test]
+    fn missing_evidence_fails_when_required_and_is_a_caveat_when_not() {
+        let nothing =
+            Evidence { missing: vec!["target health: no target group known".into(), "HTTP probes: no URL".into()], ..Evidence::default() };
+        assert!(nothing.lacks_evidence());
+        let Verdict::Fail { reasons } = verdict(&nothing, true) else { panic!("required evidence is missing") };
+        assert!(reasons[0].starts_with("no evidence about the new revision: target health: no target group known; HTTP probes: no URL"));
+        assert_eq!(verdict(&nothing, false), Verdict::Pass);
+        assert_eq!(nothing.caveats(), ["not checked: target health: no target group known", "not checked: HTTP probes: no URL"]);
+
+        // Some evidence: what is missing is a caveat, not a failure.
+        let health = TargetHealth { target_group: "tg-green".into(), healthy: 2, initial: 0, unhealthy: vec![], desired: 2 };
+        let partial = Evidence { target_health: Some(health), missing: vec!["HTTP probes: no URL".into()], ..Evidence::default() };
+        assert!(!partial.lacks_evidence());
+        assert_eq!(verdict(&partial, true), Verdict::Pass);
+        assert_eq!(partial.caveats(), ["not checked: HTTP probes: no URL"]);
+
+        // A stage with nothing to look at (PRE_SCALE_UP) misses nothing: it passes, saying so.
+        let before = Evidence { notes: vec!["PRE_SCALE_UP: no new tasks yet".into()], ..Evidence::default() };
+        assert_eq!((verdict(&before, true), before.caveats()), (Verdict::Pass, vec!["PRE_SCALE_UP: no new tasks yet".to_owned()]));
+    }
+
+    #[test]
+    fn a_refused_probe_url_fails() {
+        let refused =
+            Evidence { probe_refused: Some("probe host \"evil.example\" is not in GATE_PROBE_HOSTS".into()), ..Evidence::default() };
+        assert!(matches!(verdict(&refused, false), Verdict::Fail { reasons } if reasons[0].contains("evil.example")));
     }
 }

@@ -6,6 +6,7 @@ use super::plan::{Evidence, Verdict};
 use super::target::GateTarget;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::ProbeOutcome;
+use crate::quote::{QUOTE_MAX, clip};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -20,8 +21,14 @@ pub struct GateReport {
     pub deployment_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<GateTarget>,
+    /// Cluster and service the hook names, when known before `target` (an ECS hook's ARN).
+    #[serde(skip)]
+    pub service: Option<(String, String)>,
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// What the verdict did not check, and notes on what it rests on (`Evidence::caveats`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
     pub evidence: Evidence,
     pub probes: Vec<ProbeOutcome>,
     pub checks: u32,
@@ -38,7 +45,9 @@ impl GateReport {
             execution_id: execution_id.to_owned(),
             deployment_id: deployment_id.map(str::to_owned),
             target: None,
+            service: None,
             verdict: Verdict::Pending { reason: "not evaluated".into() },
+            caveats: Vec::new(),
             evidence: Evidence::default(),
             probes: Vec::new(),
             checks: 0,
@@ -46,15 +55,24 @@ impl GateReport {
         }
     }
 
-    /// The envelope: the service gated and its verdict; the evidence in `details`.
+    /// The cluster and service gated, when known.
+    pub fn cluster_service(&self) -> Option<(&str, &str)> {
+        match (&self.target, &self.service) {
+            (Some(target), _) => Some((target.cluster.as_str(), target.service.as_str())),
+            (None, Some((cluster, service))) => Some((cluster.as_str(), service.as_str())),
+            (None, None) => None,
+        }
+    }
+
+    /// The envelope: the service gated, its verdict and caveats; the evidence in `details`.
     pub fn outcome(&self) -> Outcome {
-        let resource = match (&self.target, &self.deployment_id) {
-            (Some(target), _) => format!("{}/{}", target.cluster, target.service),
-            (None, Some(id)) => format!("deployment {id}"),
-            (None, None) => format!("hook execution {}", self.execution_id),
+        let resource = match (self.cluster_service(), &self.deployment_id) {
+            (Some((cluster, service)), _) => format!("{cluster}/{service}"),
+            (None, Some(id)) => format!("deployment {}", clip(id, QUOTE_MAX)),
+            (None, None) => format!("hook execution {}", clip(&self.execution_id, QUOTE_MAX)),
         };
         let mut outcome = Outcome::new(FUNCTION, Some(self.execution_id.clone()));
-        let result = ResourceResult::Gated { verdict: self.verdict.clone(), checks: self.checks };
+        let result = ResourceResult::Gated { verdict: self.verdict.clone(), checks: self.checks, caveats: self.caveats.clone() };
         outcome.resources.push(ResourceOutcome { resource, trigger: None, result });
         outcome.details = Some(json!({
             "hook": self.hook,

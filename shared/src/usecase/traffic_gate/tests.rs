@@ -1,10 +1,13 @@
 //! traffic-gate against the fakes: both hook shapes, the evidence that fails a shift, and the
 //! status CodeDeploy is told.
 
+mod bounds;
+mod evidence;
 mod fault_matrix;
 mod redelivery;
 
 use super::*;
+use crate::config::ProbeHosts;
 use crate::fakes::{FakeAws, FakeCloudWatch, FakeCodeDeploy, FakeDeployment, FakeEcs, FakeElb, FakeProber, FakeService, FakeSns, Fault};
 use crate::outcome::{Outcome, ResourceResult};
 use crate::ports::{Alarm, DeploymentGroup, Target};
@@ -30,6 +33,8 @@ fn config() -> GateConfig {
         max_probes: 4,
         expected_status: vec![200],
         alarms: vec![],
+        require_evidence: true,
+        probe_hosts: ProbeHosts::parse(".internal").unwrap(),
     }
 }
 
@@ -126,7 +131,7 @@ fn probed(count: usize) -> Vec<String> {
 fn gated(outcome: &Outcome) -> (&str, &Verdict, u32) {
     assert_eq!(outcome.resources.len(), 1, "{outcome:?}");
     match &outcome.resources[0].result {
-        ResourceResult::Gated { verdict, checks } => (outcome.resources[0].resource.as_str(), verdict, *checks),
+        ResourceResult::Gated { verdict, checks, .. } => (outcome.resources[0].resource.as_str(), verdict, *checks),
         other => panic!("not a gate result: {other:?}"),
     }
 }
@@ -199,6 +204,26 @@ async fn alarm_in_alarm_named_by_the_service_tag_fails_the_gate() {
     assert_eq!(world.published(), ["gate.failed"]);
 }
 
+/// Issue 12: a composite alarm (several signals in one) is named like any alarm; the port reads
+/// both kinds (the SDK adapter asks DescribeAlarms for both, see tests/tests/traffic_gate.rs).
+#[tokio::test]
+async fn a_composite_alarm_in_alarm_fails_the_gate_and_one_that_is_ok_passes_it() {
+    let world = World::new(&[(tags::GATE_ALARMS, "web-health web-5xx")], HEALTHY);
+    world.aws.cloudwatch.put_alarm(Alarm::composite("web-health", "ALARM", None));
+    world.aws.cloudwatch.put_alarm(alarm("web-5xx", "OK"));
+    let outcome = world.codedeploy_hook(DEPLOYMENT).await.unwrap();
+    let why = reasons(gated(&outcome).1);
+    assert!(why.contains("alarms in ALARM: web-health") && !why.contains("not found"), "{why}");
+    assert_eq!(world.aws.codedeploy.hook_reports(), [(DEPLOYMENT.to_owned(), EXECUTION.to_owned(), false)]);
+
+    let world = World::new(&[(tags::GATE_ALARMS, "web-health web-5xx")], HEALTHY);
+    world.aws.cloudwatch.put_alarm(Alarm::composite("web-health", "OK", None));
+    world.aws.cloudwatch.put_alarm(alarm("web-5xx", "OK"));
+    let outcome = world.codedeploy_hook(DEPLOYMENT).await.unwrap();
+    assert_eq!(gated(&outcome).1, &Verdict::Pass, "{outcome:?}");
+    assert_eq!(world.aws.codedeploy.hook_reports(), [(DEPLOYMENT.to_owned(), EXECUTION.to_owned(), true)]);
+}
+
 #[tokio::test]
 async fn unknown_deployment_still_reports_failed() {
     let world = World::new(&[], HEALTHY);
@@ -207,7 +232,7 @@ async fn unknown_deployment_still_reports_failed() {
     assert_eq!(world.aws.codedeploy.hook_reports(), [("d-UNKNOWN".to_owned(), EXECUTION.to_owned(), false)]);
     let (resource, verdict, _) = gated(&outcome);
     assert_eq!(resource, "deployment d-UNKNOWN");
-    assert!(reasons(verdict).contains("could not find what deployment d-UNKNOWN deploys"), "{verdict:?}");
+    assert!(reasons(verdict).contains("could not find what deployment \"d-UNKNOWN\" deploys"), "{verdict:?}");
     assert!(world.prober.urls().is_empty());
     assert_eq!(world.published(), ["gate.failed"]);
 }

@@ -41,7 +41,7 @@ fn delivering(event: fn() -> Value) -> Delivery {
     Delivery(aws, handler, event)
 }
 
-/// `ecs-deployment-failed.json`: prod/web rolled back; DescribeServices, Publish.
+/// `ecs-deployment-failed.json`: the circuit breaker failed prod/web's deployment; DescribeServices, Publish.
 fn ecs_failure() -> Delivery {
     delivering(ecs_failed)
 }

@@ -1,4 +1,4 @@
-//! The scaler's fault matrix: its three main scenarios with a fault at every AWS call of their
+//! The scaler's fault matrix: its four main scenarios with a fault at every AWS call of their
 //! clean run, then the same event delivered again, as Lambda retries it.
 
 use super::*;
@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 /// A scenario's world and the event it delivers.
 struct Delivery(World, &'static str);
 
-/// The count, the marker, and the messages by deduplication id (a retry may repeat one, never
+/// The count, the markers, and the messages by deduplication id (a retry may repeat one, never
 /// lose one, and the id tells the step it announces).
 #[derive(Debug, PartialEq)]
 struct Scaled {
     desired: i32,
     last_scale: Option<String>,
+    warned: Option<String>,
     messages: BTreeMap<String, (&'static str, Severity)>,
 }
 
@@ -32,7 +33,8 @@ impl matrix::World for Delivery {
 
     fn state(&self) -> Scaled {
         let messages = self.0.aws.sns.published().into_iter().map(|n| (n.dedup_key.unwrap_or_default(), (n.event, n.severity))).collect();
-        Scaled { desired: self.0.web().desired, last_scale: self.0.last_scale(), messages }
+        let warned = self.0.web().tags.get(tags::SCALE_WARNED).cloned();
+        Scaled { desired: self.0.web().desired, last_scale: self.0.last_scale(), warned, messages }
     }
 }
 
@@ -57,13 +59,21 @@ fn scale_in() -> Delivery {
     Delivery(world, "cloudwatch-alarm-scale-in.json")
 }
 
+/// The alarm fires with prod/web at its maximum: one warning, marked with the event's id.
+fn alarm_at_max() -> Delivery {
+    Delivery(World::new(high(), |s| s.tasks(4, 4)), "cloudwatch-alarm-scale-out.json")
+}
+
 #[tokio::test]
 async fn fault_matrix() {
     let out = matrix::run("scaler: alarm scales out", alarm_scales_out).await;
     let further = matrix::run("scaler: re-check scales further", recheck_scales_further).await;
     let scale_in = matrix::run("scaler: scale-in", scale_in).await;
-    // Calls of each clean run: DescribeAlarms, DescribeServices, [ListDeployments,] TagResource
-    // (intent), UpdateService, Publish, TagResource (done); each with three faults.
-    assert_eq!((out, further, scale_in), (18, 18, 21));
-    println!("fault matrix scaler: 3 scenarios, {} cells", out + further + scale_in);
+    let at_max = matrix::run("scaler: alarm at the maximum", alarm_at_max).await;
+    // Calls of each clean run: DescribeAlarms, DescribeServices, GetMetricStatistics,
+    // [ListDeployments,] TagResource (intent), UpdateService, Publish, TagResource (done); at the
+    // maximum: DescribeAlarms, DescribeServices, GetMetricStatistics, Publish, TagResource
+    // (warned); each with three faults.
+    assert_eq!((out, further, scale_in, at_max), (21, 21, 24, 15));
+    println!("fault matrix scaler: 4 scenarios, {} cells", out + further + scale_in + at_max);
 }

@@ -1,0 +1,127 @@
+//! The samples of `events/` (AWS's documented shapes, see the README's sample table) decode with
+//! the decoder of the function they are meant for, into what the sample says.
+
+use deckhand::event::deployment::DeploymentEvent;
+use deckhand::event::hook::HookInvocation;
+use deckhand::event::{alarm, codebuild, deployment, ecr, hook};
+use deckhand_integration_tests::sample_event;
+
+#[test]
+fn ecr_samples_decode() {
+    let cases = [
+        ("ecr-push-tagged.json", "PUSH", "SUCCESS", Some("v1.4.2")),
+        ("ecr-push-untagged.json", "PUSH", "SUCCESS", None),
+        ("ecr-delete.json", "DELETE", "SUCCESS", Some("v1.4.2")),
+    ];
+    for (name, action, result, tag) in cases {
+        let push = ecr::decode(sample_event(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!((push.action.as_str(), push.result.as_str(), push.tag.as_deref()), (action, result, tag), "{name}");
+        assert_eq!((push.repository.as_str(), push.account.as_str()), ("shop/web", "123456789012"), "{name}");
+    }
+}
+
+#[test]
+fn codebuild_samples_decode() {
+    let cases = [
+        ("codebuild-succeeded.json", "SUCCEEDED", Some("COMPLETED")),
+        ("codebuild-failed.json", "FAILED", Some("COMPLETED")),
+        ("codebuild-stopped.json", "STOPPED", Some("COMPLETED")),
+        ("codebuild-timed-out.json", "TIMED_OUT", Some("COMPLETED")),
+        ("codebuild-in-progress.json", "IN_PROGRESS", Some("SUBMITTED")),
+    ];
+    for (name, status, phase) in cases {
+        let build = codebuild::decode(sample_event(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!((build.status.as_str(), build.current_phase.as_deref()), (status, phase), "{name}");
+        assert_eq!((build.project.as_str(), build.build_number), ("shop-web", Some(55)), "{name}");
+    }
+    // A failed build runs POST_BUILD and the rest after the failed phase; the first phase that
+    // did not succeed is the one to report.
+    let failed = codebuild::decode(sample_event("codebuild-failed.json")).unwrap();
+    let first_failed = failed.phases.iter().find(|p| p.status.as_deref().is_some_and(|s| s != "SUCCEEDED")).unwrap();
+    assert_eq!(first_failed.kind, "BUILD");
+    assert!(failed.phases.iter().any(|p| p.kind == "POST_BUILD"));
+}
+
+#[test]
+fn deployment_samples_decode() {
+    let ecs = [
+        ("ecs-deployment-in-progress.json", "SERVICE_DEPLOYMENT_IN_PROGRESS"),
+        ("ecs-deployment-completed.json", "SERVICE_DEPLOYMENT_COMPLETED"),
+        ("ecs-deployment-failed.json", "SERVICE_DEPLOYMENT_FAILED"),
+        ("ecs-deployment-rollback.json", "SERVICE_DEPLOYMENT_IN_PROGRESS"),
+    ];
+    for (name, event_name) in ecs {
+        let Ok(DeploymentEvent::Ecs(change)) = deployment::decode(sample_event(name)) else {
+            panic!("{name}: not an ECS deployment change")
+        };
+        assert_eq!((change.name.as_str(), change.cluster_and_service()), (event_name, ("prod", "web")), "{name}");
+    }
+    let rollback = deployment::decode(sample_event("ecs-deployment-rollback.json")).unwrap();
+    let DeploymentEvent::Ecs(rollback) = rollback else { unreachable!() };
+    assert!(rollback.reason.unwrap().contains("rolling back to deploymentId"));
+
+    let codedeploy = [
+        ("codedeploy-start.json", "START"),
+        ("codedeploy-success.json", "SUCCESS"),
+        ("codedeploy-ready.json", "READY"),
+        ("codedeploy-failure.json", "FAILURE"),
+        ("codedeploy-stop.json", "STOP"),
+    ];
+    for (name, state) in codedeploy {
+        let Ok(DeploymentEvent::CodeDeploy(change)) = deployment::decode(sample_event(name)) else {
+            panic!("{name}: not a CodeDeploy change")
+        };
+        assert_eq!(
+            (change.state.as_str(), change.application.as_str(), change.deployment_group.as_str()),
+            (state, "shop", "web-bg"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn alarm_samples_decode() {
+    let cases = [
+        ("cloudwatch-alarm-scale-out.json", "deckhand-scale-prod-web-cpu-high", "ALARM", "OK"),
+        ("cloudwatch-alarm-scale-in.json", "deckhand-scale-prod-web-cpu-low", "ALARM", "OK"),
+        ("cloudwatch-alarm-ok.json", "deckhand-scale-prod-web-cpu-high", "OK", "ALARM"),
+        ("failover-primary-alarm.json", "deckhand-health-us-east-1", "ALARM", "OK"),
+        ("failover-primary-recovered.json", "deckhand-health-us-east-1", "OK", "ALARM"),
+    ];
+    for (name, alarm_name, state, previous) in cases {
+        let change = alarm::decode(sample_event(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!(
+            (change.alarm_name.as_str(), change.state.as_str(), change.previous_state.as_deref()),
+            (alarm_name, state, Some(previous)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn hook_samples_decode() {
+    let Ok(HookInvocation::CodeDeploy { deployment_id, .. }) = hook::decode(sample_event("codedeploy-hook.json")) else {
+        panic!("codedeploy-hook.json: not a CodeDeploy hook")
+    };
+    assert_eq!(deployment_id, "d-7HXW2M1KB");
+
+    let stages = [
+        ("ecs-hook-reconcile-service.json", "RECONCILE_SERVICE"),
+        ("ecs-hook-pre-scale-up.json", "PRE_SCALE_UP"),
+        ("ecs-hook-post-scale-up.json", "POST_SCALE_UP"),
+        ("ecs-hook-test-traffic-shift.json", "TEST_TRAFFIC_SHIFT"),
+        ("ecs-hook-test-traffic.json", "POST_TEST_TRAFFIC_SHIFT"),
+        ("ecs-hook-production-traffic-shift.json", "PRODUCTION_TRAFFIC_SHIFT"),
+        ("ecs-hook-post-production-traffic-shift.json", "POST_PRODUCTION_TRAFFIC_SHIFT"),
+    ];
+    for (name, stage) in stages {
+        let Ok(HookInvocation::Ecs(hook)) = hook::decode(sample_event(name)) else { panic!("{name}: not an ECS lifecycle hook") };
+        assert_eq!(
+            (hook.stage.as_str(), hook.service_arn.as_str()),
+            (stage, "arn:aws:ecs:us-east-1:123456789012:service/prod/web"),
+            "{name}"
+        );
+        assert!(hook.target_revision.as_deref().is_some_and(|arn| arn.contains(":service-revision/prod/web/")), "{name}");
+        assert_eq!(hook.hook_details, None, "{name}: a first invocation carries no hookDetails");
+    }
+}
