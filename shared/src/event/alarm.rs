@@ -2,6 +2,7 @@
 //! EventBridge Scheduler (source `aws.scheduler`, what SAM's `ScheduleV2` delivers when it has no
 //! `Input`) or in the shape of an EventBridge rule's schedule (source `aws.events`).
 
+use super::limits::{ALARM_NAME_MAX, EVENT_ID_MAX, STATE_MAX, at_most};
 use super::{EventError, detail, envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -40,6 +41,12 @@ struct State {
 pub fn decode(event: Value) -> Result<AlarmStateChange, EventError> {
     let envelope = envelope(event, SOURCE, DETAIL_TYPE)?;
     let detail: Detail = detail(envelope.detail)?;
+    at_most("id", envelope.id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+    at_most("detail.alarmName", &detail.alarm_name, ALARM_NAME_MAX)?;
+    at_most("detail.state.value", &detail.state.value, STATE_MAX)?;
+    if let Some(previous) = &detail.previous_state {
+        at_most("detail.previousState.value", &previous.value, STATE_MAX)?;
+    }
     Ok(AlarmStateChange {
         event_id: envelope.id,
         region: envelope.region,
@@ -81,6 +88,27 @@ mod tests {
         assert!(is_schedule(&scheduler));
         // The region-failover re-check's explicit Input (template.yaml).
         assert!(is_schedule(&json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})));
+    }
+
+    #[test]
+    fn names_and_states_longer_than_aws_issues_are_refused_short() {
+        let huge = json!("x".repeat(1 << 20));
+        for (field, set) in [
+            ("detail.alarmName", ["detail", "alarmName", ""]),
+            ("detail.state.value", ["detail", "state", "value"]),
+            ("detail.previousState.value", ["detail", "previousState", "value"]),
+            ("id", ["id", "", ""]),
+        ] {
+            let mut event = sample(include_str!("../../../events/cloudwatch-alarm-scale-out.json"));
+            let at = set.iter().filter(|key| !key.is_empty()).fold(&mut event, |at, key| &mut at[*key]);
+            *at = huge.clone();
+            let message = decode(event).unwrap_err().to_string();
+            assert!(message.contains(&format!("field `{field}`: expected at most ")), "{message:.300}");
+            assert!(message.chars().count() <= super::super::EVENT_ERROR_MAX, "{message:.300}");
+        }
+        let mut event = sample(include_str!("../../../events/cloudwatch-alarm-scale-out.json"));
+        event["detail"]["alarmName"] = json!("a".repeat(255));
+        assert!(decode(event).is_ok(), "255 characters is AWS's limit");
     }
 
     #[test]

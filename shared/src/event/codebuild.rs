@@ -1,5 +1,6 @@
 //! `CodeBuild Build State Change` events (source `aws.codebuild`).
 
+use super::limits::{ARN_MAX, EVENT_ID_MAX, PROJECT_NAME_MAX, STATE_MAX, at_most};
 use super::{EventError, detail, envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,6 +96,10 @@ struct NameValue {
 pub fn decode(event: Value) -> Result<BuildStateChange, EventError> {
     let envelope = envelope(event, SOURCE, DETAIL_TYPE)?;
     let detail: Detail = detail(envelope.detail)?;
+    at_most("id", envelope.id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+    at_most("detail.build-status", &detail.build_status, STATE_MAX)?;
+    at_most("detail.project-name", &detail.project_name, PROJECT_NAME_MAX)?;
+    at_most("detail.build-id", &detail.build_id, ARN_MAX)?;
     let info = detail.additional_information;
     let phases = info
         .phases
@@ -125,4 +130,30 @@ pub fn decode(event: Value) -> Result<BuildStateChange, EventError> {
         current_phase: detail.current_phase,
         exported: info.exported_environment_variables.into_iter().map(|v| (v.name, v.value)).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_and_names_longer_than_aws_issues_are_refused_short() {
+        let huge = json!("x".repeat(1 << 20));
+        for (field, outer, inner) in [
+            ("id", "id", ""),
+            ("detail.build-status", "detail", "build-status"),
+            ("detail.project-name", "detail", "project-name"),
+            ("detail.build-id", "detail", "build-id"),
+        ] {
+            let mut event: Value = serde_json::from_str(include_str!("../../../events/codebuild-failed.json")).unwrap();
+            match inner {
+                "" => event[outer] = huge.clone(),
+                inner => event[outer][inner] = huge.clone(),
+            }
+            let message = decode(event).unwrap_err().to_string();
+            assert!(message.contains(&format!("field `{field}`: expected at most ")), "{message:.300}");
+            assert!(message.chars().count() <= super::super::EVENT_ERROR_MAX, "{message:.300}");
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! Deployment state changes: `ECS Deployment State Change` (source `aws.ecs`) and
 //! `CodeDeploy Deployment State-change Notification` (source `aws.codedeploy`).
 
+use super::limits::{
+    ARN_MAX, CODEDEPLOY_DEPLOYMENT_ID_MAX, CODEDEPLOY_NAME_MAX, ECS_DEPLOYMENT_ID_MAX, ECS_NAME_MAX, EVENT_ID_MAX, STATE_MAX, at_most,
+};
 use super::{EventError, detail, detail_type, envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,18 +75,31 @@ pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
                 .and_then(|r| r.iter().filter_map(Value::as_str).find(|arn| arn.contains(":service/")))
                 .ok_or_else(|| EventError::field("resources", "the ARN of the ECS service (arn:aws:ecs:…:service/CLUSTER/SERVICE)"))?
                 .to_owned();
-            Ok(DeploymentEvent::Ecs(EcsDeploymentChange {
+            at_most("resources", &service_arn, ARN_MAX)?;
+            at_most("detail.eventName", &detail.event_name, STATE_MAX)?;
+            at_most("detail.deploymentId", &detail.deployment_id, ECS_DEPLOYMENT_ID_MAX)?;
+            let change = EcsDeploymentChange {
                 event_id: envelope.id,
                 name: detail.event_name,
                 deployment_id: detail.deployment_id,
                 reason: detail.reason,
                 service_arn,
-            }))
+            };
+            let (cluster, service) = change.cluster_and_service();
+            at_most("resources (the cluster's name)", cluster, ECS_NAME_MAX)?;
+            at_most("resources (the service's name)", service, ECS_NAME_MAX)?;
+            at_most("id", change.event_id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+            Ok(DeploymentEvent::Ecs(change))
         }
         // The only other detail-type `detail_type` lets through.
         _ => {
             let envelope = envelope(event, "aws.codedeploy", CODEDEPLOY_DETAIL_TYPE)?;
             let detail: CodeDeployDetail = detail(envelope.detail)?;
+            at_most("id", envelope.id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+            at_most("detail.state", &detail.state, STATE_MAX)?;
+            at_most("detail.deploymentId", &detail.deployment_id, CODEDEPLOY_DEPLOYMENT_ID_MAX)?;
+            at_most("detail.application", &detail.application, CODEDEPLOY_NAME_MAX)?;
+            at_most("detail.deploymentGroup", &detail.deployment_group, CODEDEPLOY_NAME_MAX)?;
             Ok(DeploymentEvent::CodeDeploy(CodeDeployChange {
                 event_id: envelope.id,
                 state: detail.state,
@@ -92,5 +108,57 @@ pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
                 deployment_group: detail.deployment_group,
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample(text: &str) -> Value {
+        serde_json::from_str(text).expect("a JSON sample")
+    }
+
+    #[test]
+    fn ids_and_names_longer_than_aws_issues_are_refused_short() {
+        let huge = "x".repeat(1 << 20);
+        let ecs = || sample(include_str!("../../../events/ecs-deployment-failed.json"));
+        let codedeploy = || sample(include_str!("../../../events/codedeploy-start.json"));
+        let mut cases = Vec::new();
+        let arn = |cluster: &str, service: &str| json!([format!("arn:aws:ecs:us-east-1:123456789012:service/{cluster}/{service}")]);
+        for (field, path, value) in [
+            ("resources (the cluster's name)", "resources", arn(&"c".repeat(256), "web")),
+            ("resources (the service's name)", "resources", arn("prod", &"s".repeat(256))),
+            ("resources", "resources", arn(&huge, "web")),
+            ("detail.deploymentId", "detail.deploymentId", json!(huge)),
+            ("detail.eventName", "detail.eventName", json!(huge)),
+            ("id", "id", json!(huge)),
+        ] {
+            let mut event = ecs();
+            match path.split_once('.') {
+                Some((outer, inner)) => event[outer][inner] = value,
+                None => event[path] = value,
+            }
+            cases.push((field.to_owned(), event));
+        }
+        for field in ["deploymentId", "deploymentGroup", "application", "state"] {
+            let mut event = codedeploy();
+            event["detail"][field] = json!(huge);
+            cases.push((format!("detail.{field}"), event));
+        }
+        let mut event = codedeploy();
+        event["detail"]["deploymentId"] = json!("d".repeat(65));
+        cases.push(("detail.deploymentId".to_owned(), event));
+        for (field, event) in cases {
+            let message = decode(event).unwrap_err().to_string();
+            assert!(message.contains(&format!("field `{field}`: expected at most ")), "{message:.300}");
+            assert!(message.chars().count() <= super::super::EVENT_ERROR_MAX, "{message:.300}");
+        }
+        // Names at AWS's limits pass.
+        let mut event = ecs();
+        event["resources"] = arn(&"c".repeat(255), &"s".repeat(255));
+        assert!(decode(event).is_ok());
+        assert!(decode(codedeploy()).is_ok());
     }
 }

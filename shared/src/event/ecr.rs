@@ -1,5 +1,6 @@
 //! `ECR Image Action` events (source `aws.ecr`).
 
+use super::limits::{DIGEST_MAX, EVENT_ID_MAX, IMAGE_TAG_MAX, REPOSITORY_NAME_MAX, STATE_MAX, at_most};
 use super::{EventError, detail, envelope};
 use crate::quote::quote;
 use serde::Deserialize;
@@ -50,6 +51,11 @@ struct Detail {
 pub fn decode(event: Value) -> Result<ImageAction, EventError> {
     let envelope = envelope(event, SOURCE, DETAIL_TYPE)?;
     let detail: Detail = detail(envelope.detail)?;
+    at_most("id", envelope.id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+    at_most("detail.action-type", &detail.action_type, STATE_MAX)?;
+    at_most("detail.result", &detail.result, STATE_MAX)?;
+    at_most("detail.repository-name", &detail.repository_name, REPOSITORY_NAME_MAX)?;
+    at_most("detail.image-tag", detail.image_tag.as_deref().unwrap_or_default(), IMAGE_TAG_MAX)?;
     if detail.repository_name.is_empty() {
         return Err(EventError::field("detail.repository-name", "a repository name, got \"\""));
     }
@@ -59,6 +65,7 @@ pub fn decode(event: Value) -> Result<ImageAction, EventError> {
             format!("an image digest like sha256:<hex>, got {}", quote(&detail.image_digest)),
         ));
     }
+    at_most("detail.image-digest", &detail.image_digest, DIGEST_MAX)?;
     Ok(ImageAction {
         event_id: envelope.id,
         account: envelope.account,
@@ -148,6 +155,13 @@ mod tests {
             ),
             (Box::new(|e| e["detail"]["image-digest"] = json!("latest")), "field `detail.image-digest`: expected an image digest"),
             (Box::new(|e| e["detail"]["image-tag"] = json!(7)), "field `detail.image-tag`"),
+            (Box::new(|e| e["detail"]["image-tag"] = json!("t".repeat(301))), "field `detail.image-tag`: expected at most 300"),
+            (
+                Box::new(|e| e["detail"]["repository-name"] = json!("r".repeat(1 << 20))),
+                "field `detail.repository-name`: expected at most 256",
+            ),
+            (Box::new(|e| e["detail"]["action-type"] = json!("a".repeat(1 << 20))), "field `detail.action-type`: expected at most"),
+            (Box::new(|e| e["id"] = json!("i".repeat(1 << 20))), "field `id`: expected at most 256"),
             (
                 Box::new(|e| e["detail-type"] = json!("ECR Image Scan")),
                 "field `detail-type`: expected \"ECR Image Action\", got \"ECR Image Scan\"",

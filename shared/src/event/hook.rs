@@ -1,6 +1,7 @@
 //! Lifecycle hook invocations: CodeDeploy (`{"DeploymentId", "LifecycleEventHookExecutionId"}`)
 //! and ECS native blue/green (`{"executionDetails", "executionId", "lifecycleStage", "hookDetails"?}`).
 
+use super::limits::{ARN_MAX, CODEDEPLOY_DEPLOYMENT_ID_MAX, HOOK_EXECUTION_ID_MAX, STATE_MAX, at_most};
 use super::{EventError, decode_at, describe};
 use crate::quote::quote;
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
@@ -69,10 +70,18 @@ struct ExecutionDetails {
 pub fn decode(event: Value) -> Result<HookInvocation, EventError> {
     if event.get("LifecycleEventHookExecutionId").is_some() || event.get("DeploymentId").is_some() {
         let hook: CodeDeployLifecycleEvent = decode_at(event, "")?;
+        at_most("DeploymentId", &hook.deployment_id, CODEDEPLOY_DEPLOYMENT_ID_MAX)?;
+        at_most("LifecycleEventHookExecutionId", &hook.lifecycle_event_hook_execution_id, HOOK_EXECUTION_ID_MAX)?;
         return Ok(HookInvocation::CodeDeploy { deployment_id: hook.deployment_id, execution_id: hook.lifecycle_event_hook_execution_id });
     }
     if event.get("lifecycleStage").is_some() || event.get("executionDetails").is_some() {
         let hook: RawEcsHook = decode_at(event, "")?;
+        at_most("executionId", &hook.execution_id, HOOK_EXECUTION_ID_MAX)?;
+        at_most("lifecycleStage", &hook.lifecycle_stage, STATE_MAX)?;
+        at_most("executionDetails.serviceArn", &hook.execution_details.service_arn, ARN_MAX)?;
+        if let Some(revision) = &hook.execution_details.target_service_revision_arn {
+            at_most("executionDetails.targetServiceRevisionArn", revision, ARN_MAX)?;
+        }
         if !hook.execution_details.service_arn.contains(":service/") {
             let got = quote(&hook.execution_details.service_arn);
             return Err(EventError::field("executionDetails.serviceArn", format!("the ARN of an ECS service, got {got}")));
@@ -126,5 +135,35 @@ mod tests {
         assert!(err.contains("serviceArn"), "{err}");
         let err = decode(json!({"hello": 1})).unwrap_err().to_string();
         assert!(err.contains("CodeDeploy hook") && err.contains("ECS lifecycle hook"), "{err}");
+    }
+
+    #[test]
+    fn ids_longer_than_aws_issues_are_refused_short() {
+        let huge = "x".repeat(1 << 20);
+        let ecs = |mutate: &dyn Fn(&mut Value)| {
+            let mut event = serde_json::from_str(include_str!("../../../events/ecs-hook-test-traffic.json")).unwrap();
+            mutate(&mut event);
+            decode(event)
+        };
+        let cases = [
+            ("DeploymentId", decode(json!({"DeploymentId": huge, "LifecycleEventHookExecutionId": "e-1"}))),
+            ("DeploymentId", decode(json!({"DeploymentId": "d".repeat(65), "LifecycleEventHookExecutionId": "e-1"}))),
+            ("LifecycleEventHookExecutionId", decode(json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": huge}))),
+            ("executionId", ecs(&|e| e["executionId"] = json!(huge))),
+            ("lifecycleStage", ecs(&|e| e["lifecycleStage"] = json!(huge))),
+            (
+                "executionDetails.serviceArn",
+                ecs(&|e| e["executionDetails"]["serviceArn"] = json!(format!("arn:aws:ecs:r:1:service/{huge}"))),
+            ),
+            ("executionDetails.targetServiceRevisionArn", ecs(&|e| e["executionDetails"]["targetServiceRevisionArn"] = json!(huge))),
+        ];
+        for (field, decoded) in cases {
+            let message = decoded.unwrap_err().to_string();
+            assert!(message.contains(&format!("field `{field}`: expected at most ")), "{message:.300}");
+            assert!(message.chars().count() <= super::super::EVENT_ERROR_MAX, "{message:.300}");
+        }
+        // The real samples pass.
+        assert!(ecs(&|_| {}).is_ok());
+        assert!(decode(serde_json::from_str(include_str!("../../../events/codedeploy-hook.json")).unwrap()).is_ok());
     }
 }

@@ -46,7 +46,7 @@ pub fn aws_error(operation: &'static str, err: impl AwsFailure) -> HandlerError 
         causes = %cause_chain(&err, BODY_LOG_MAX),
         "AWS call failed"
     );
-    let room = AWS_ERROR_MAX.saturating_sub(operation.chars().count() + 2);
+    let room = AWS_ERROR_MAX.saturating_sub(operation.len() + 2);
     HandlerError::Aws { operation, message: clip(&line, room) }
 }
 
@@ -260,7 +260,7 @@ mod tests {
         let line = update_service(&aws_answer("ValidationException", &echoed)).await;
         assert!(line.starts_with("ecs:UpdateService: ValidationException: Value 'ddd"), "{line}");
         assert!(line.ends_with(&format!("…({} bytes)", "ValidationException: ".len() + echoed.len())), "{line}");
-        assert_eq!(line.chars().count(), AWS_ERROR_MAX);
+        assert_eq!(line.len(), AWS_ERROR_MAX);
     }
 
     #[tokio::test]

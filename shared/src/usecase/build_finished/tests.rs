@@ -7,6 +7,9 @@ use crate::notify::Severity;
 use crate::outcome::ResourceResult;
 use crate::usecase::image_pushed::tests::{REGISTRY, rollout, tracking, web_task_definition};
 
+mod bounds;
+mod fault_matrix;
+
 const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
 
 fn build(status: &str, exported: &[(&str, &str)]) -> BuildStateChange {
@@ -287,106 +290,4 @@ async fn a_build_that_exported_no_image_says_nothing_about_rollouts() {
 
     assert!(outcome.resources.is_empty(), "{outcome:?}");
     assert!(!aws.sns.published()[0].text.contains("Not deployed"), "{}", aws.sns.published()[0].text);
-}
-
-/// What a build event leaves: the service's revision and marker, the revisions, the notices.
-#[derive(Debug, PartialEq)]
-struct Left {
-    task_definition: String,
-    announced: Option<String>,
-    revisions: usize,
-    notices: std::collections::BTreeSet<String>,
-}
-
-/// One build event against one warm handler (its memory of handled events lives across deliveries).
-struct Delivered {
-    aws: FakeAws,
-    handler: BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>,
-    event: &'static str,
-}
-
-impl Delivered {
-    fn left(&self) -> Left {
-        let service = self.aws.ecs.service("prod", "web");
-        Left {
-            task_definition: service.task_definition.clone(),
-            announced: service.tags.get(crate::tags::ANNOUNCED).cloned(),
-            revisions: self.aws.ecs.revisions("web").len(),
-            notices: self.aws.sns.published().into_iter().map(|n| format!("{}:{}", n.event, n.dedup_key.unwrap_or_default())).collect(),
-        }
-    }
-}
-
-impl crate::fakes::matrix::World for Delivered {
-    type State = Left;
-
-    fn faults(&self) -> &crate::fakes::Faults {
-        &self.aws.faults
-    }
-
-    async fn deliver(&self) -> Result<(), HandlerError> {
-        self.handler.handle(sample(self.event)).await.map(drop)
-    }
-
-    fn state(&self) -> Left {
-        self.left()
-    }
-}
-
-/// `event` delivered to a fresh world.
-fn delivering(event: &'static str) -> impl Fn() -> Delivered {
-    move || {
-        let (aws, handler) = world(false);
-        Delivered { aws, handler, event }
-    }
-}
-
-#[tokio::test]
-async fn fault_matrix() {
-    use crate::fakes::matrix::run;
-    let deploys = run("build-finished: a build that deploys its image", delivering(SUCCEEDED)).await;
-    assert!(deploys + run("build-finished: a failed build", delivering(FAILED)).await > 0);
-}
-
-/// Issue 13: a failed build whose phase context is one huge line still sends its alert, cut
-/// with the marker, the links after it still in view.
-#[tokio::test]
-async fn a_huge_phase_context_is_cut_and_the_alert_is_sent() {
-    use crate::notify::limits::{SIZES, assert_sendable};
-    for size in SIZES {
-        let (aws, handler) = world(false);
-        let mut event = sample(FAILED);
-        let phases = event["detail"]["additional-information"]["phases"].as_array_mut().unwrap();
-        let failed = phases.iter_mut().find(|p| p["phase-status"] == "FAILED").unwrap();
-        failed["phase-context"] = json!([format!("COMMAND_EXECUTION_ERROR: {}", "x".repeat(size - 25))]);
-
-        handler.handle(event).await.unwrap();
-
-        let published = aws.sns.published();
-        assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["build.failed"], "{size}");
-        let text = assert_sendable(&published[0]);
-        assert!(text.contains("COMMAND_EXECUTION_ERROR: xxx") && text.contains(&format!("[truncated, {size} bytes]")), "{size}");
-        assert!(text.contains("Logs:") && text.contains("Initiator:  codepipeline/shop-web-pipeline"), "{size}: {text:.5000}");
-    }
-}
-
-/// Issue 13: a successful build with a huge initiator deploys once and sends both its notices
-/// (it used to deploy, then fail on its own message on every retry).
-#[tokio::test]
-async fn a_huge_initiator_is_cut_and_the_build_message_is_sent() {
-    use crate::notify::limits::{SIZES, assert_sendable};
-    for size in SIZES {
-        let (aws, handler) = world(false);
-        let mut event = sample(SUCCEEDED);
-        event["detail"]["additional-information"]["initiator"] = json!("i".repeat(size));
-
-        let outcome = handler.handle(event).await.unwrap();
-
-        assert!(matches!(outcome.resources[0].result, ResourceResult::Deployed { revision: 2, .. }), "{outcome:?}");
-        let published = aws.sns.published();
-        assert_eq!(published.iter().map(|n| n.event).collect::<Vec<_>>(), ["image.deployed", "build.succeeded"], "{size}");
-        let text = assert_sendable(&published[1]);
-        assert!(text.contains("Initiator:  iii") && text.contains(&format!("[truncated, {size} bytes]")), "{size}");
-        assert!(text.contains("Deploying:  prod/web (rev 2"), "{size}: {text:.5000}");
-    }
 }

@@ -23,8 +23,9 @@ mod tests;
 use crate::config::FailoverConfig;
 use crate::error::HandlerError;
 use crate::event::alarm;
-use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
+use crate::outcome::{OUTCOME_ID_MAX, Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Alarms, Dns, DnsRecords, Notifier, ServiceCapacity};
+use crate::quote::clip;
 use crate::runtime::Clock;
 use crate::usecase::publish_or_log;
 use observe::Observation;
@@ -164,7 +165,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
         let settings =
             Settings { dwell: self.config.dwell, stabilization: self.config.stabilization, auto_failback: self.config.auto_failback };
         let decided = plan(&observation.seen, intent, &settings);
-        info!(trigger = request.trigger, plan = %json!(decided), "planned");
+        info!(trigger = %clip(&request.trigger, OUTCOME_ID_MAX), plan = %json!(decided), "planned");
         outcome.observed = Some(observation.seen.clone());
         outcome.plan = Some(decided.clone());
         if request.dry_run {

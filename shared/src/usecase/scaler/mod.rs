@@ -15,6 +15,7 @@ use crate::error::HandlerError;
 use crate::event::alarm;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Capacity, CodeDeployments, Controller, MetricQuery, Notifier, ScalingAlarm, ScalingAlarms, ServiceCapacity, Watched};
+use crate::quote::quote;
 use crate::runtime::Clock;
 use crate::tags;
 use marker::{LastAction, Step};
@@ -94,9 +95,9 @@ impl<A: ScalingAlarms, E: ServiceCapacity, C: CodeDeployments, N: Notifier> Scal
             }
             Watched::MetricMath { expression, services } => {
                 let over = if services.is_empty() { "no service's metric".to_owned() } else { services.join(", ") };
-                let expression = expression.as_deref().unwrap_or("an expression");
+                let expression = expression.as_deref().map_or_else(|| "an expression".to_owned(), quote);
                 return ignore(format!(
-                    "metric-math alarms are not supported for scaling: the scaler sizes from one metric of the service, and this alarm evaluates `{expression}` (over {over}); use a metric alarm on the service's ClusterName and ServiceName"
+                    "metric-math alarms are not supported for scaling: the scaler sizes from one metric of the service, and this alarm evaluates {expression} (over {over}); use a metric alarm on the service's ClusterName and ServiceName"
                 ));
             }
         };

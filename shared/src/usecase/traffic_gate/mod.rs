@@ -19,8 +19,9 @@ use crate::config::GateConfig;
 use crate::config::words;
 use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
+use crate::outcome::OUTCOME_ID_MAX;
 use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, Reported, ServiceCapacity};
-use crate::quote::quote;
+use crate::quote::{clip, quote};
 use crate::tags;
 use crate::usecase::publish_or_log;
 use notification::gate_notification;
@@ -119,7 +120,7 @@ where
         let passed = outcome.verdict == Verdict::Pass;
         let reported = self.ports.reporter.report(deployment_id, execution_id, passed).await;
         let answer = reported.as_ref().map_or_else(|err| format!("report failed: {err}"), |kept| format!("{kept:?}"));
-        info!(deployment_id, passed, reported = answer, outcome = %json!(outcome.outcome()), "gate decided");
+        info!(deployment_id = %clip(deployment_id, OUTCOME_ID_MAX), execution_id = %clip(execution_id, OUTCOME_ID_MAX), passed, reported = answer, outcome = %json!(outcome.outcome()), "gate decided");
         outcome.already_reported = reported? == Reported::AlreadyCompleted;
         self.ports.notifier.publish(&gate_notification(&outcome)).await?;
         Ok(outcome)
@@ -160,7 +161,7 @@ where
         }
         outcome.caveats = outcome.evidence.caveats();
         // ECS reads only hookStatus, callBackDelay and hookDetails: the envelope goes to the log.
-        info!(execution_id = hook.execution_id, stage = %quote(&hook.stage), outcome = %json!(outcome.outcome()), "gate checked");
+        info!(execution_id = %clip(&hook.execution_id, OUTCOME_ID_MAX), stage = %quote(&hook.stage), outcome = %json!(outcome.outcome()), "gate checked");
         let hook_status = match &outcome.verdict {
             Verdict::Pass => "SUCCEEDED",
             Verdict::Fail { .. } => "FAILED",

@@ -109,17 +109,9 @@ impl World {
     }
 }
 
+/// The gate reads only an alarm's state, so a state-only alarm serves.
 fn alarm(name: &str, state: &str) -> Alarm {
-    Alarm {
-        name: name.into(),
-        state: state.into(),
-        comparison: None,
-        threshold: None,
-        metric_name: None,
-        dimensions: Default::default(),
-        latest_datapoint: None,
-        since: None,
-    }
+    Alarm::composite(name, state, None)
 }
 
 /// The test listener's health URL, probed `count` times.

@@ -20,3 +20,24 @@ async fn a_huge_gate_reason_is_cut_and_the_verdict_is_sent() {
         assert!(text.contains("Hook:     CodeDeploy deployment d-7HXW2M1KB"), "{size}: the lines after it stay");
     }
 }
+
+/// Issue 13, item 2: a hook whose ids are longer than AWS issues is refused in a short error,
+/// before anything is read, reported or announced; none reaches the outcome or the log in full.
+#[tokio::test]
+async fn a_megabyte_id_in_a_hook_is_refused_short() {
+    let huge = "d".repeat(1 << 20);
+    let world = World::new(&[], HEALTHY);
+    let codedeploy = [
+        ("DeploymentId", json!({"DeploymentId": huge, "LifecycleEventHookExecutionId": EXECUTION})),
+        ("LifecycleEventHookExecutionId", json!({"DeploymentId": DEPLOYMENT, "LifecycleEventHookExecutionId": huge})),
+    ];
+    let mut ecs: Value = serde_json::from_str(ECS_HOOK).unwrap();
+    ecs["executionId"] = json!(huge);
+    for (field, event) in codedeploy.into_iter().chain([("executionId", ecs)]) {
+        let message = world.gate().handle(event).await.expect_err("refused").to_string();
+        assert!(message.contains(&format!("field `{field}`: expected at most ")), "{message:.300}");
+        assert!(message.len() <= crate::event::EVENT_ERROR_MAX, "{} bytes: {message:.300}", message.len());
+    }
+    assert_eq!(world.aws.codedeploy.hook_reports(), []);
+    assert_eq!(world.published(), Vec::<&str>::new());
+}

@@ -1,0 +1,153 @@
+//! ECS as the use cases see it: services and their deployments, task definitions, and a
+//! service's capacity for scaling.
+
+use super::AwsResult;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Ecs,
+    CodeDeploy,
+    External,
+}
+
+impl Controller {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Controller::Ecs => "ECS",
+            Controller::CodeDeploy => "CODE_DEPLOY",
+            Controller::External => "EXTERNAL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancer {
+    pub container_name: String,
+    pub container_port: i32,
+}
+
+/// An ECS service as a rollout sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    pub controller: Controller,
+    pub tags: BTreeMap<String, String>,
+    pub load_balancers: Vec<LoadBalancer>,
+}
+
+impl Service {
+    /// The cluster's name (the last part of its ARN).
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn.rsplit('/').next().unwrap_or(&self.cluster_arn)
+    }
+}
+
+/// A container of a task definition, as far as a rollout cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+}
+
+/// One container moving from one image to another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ImageUpdate {
+    pub container: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A registered task definition, as far as a rollout reads it. The adapter keeps the full
+/// document it described, to copy every field into the next revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub revision: i32,
+    pub containers: Vec<Container>,
+    /// The revision Deckhand copied this one from (its tag `deckhand:revised-from`); `None` when
+    /// Deckhand did not register it.
+    pub revised_from: Option<String>,
+}
+
+impl TaskDefinition {
+    /// `arn:…:task-definition/web:8` → `web`.
+    pub fn family(&self) -> &str {
+        let name = self.arn.rsplit_once("task-definition/").map_or(self.arn.as_str(), |(_, name)| name);
+        name.rsplit_once(':').map_or(name, |(family, _)| family)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub arn: String,
+    pub revision: i32,
+}
+
+pub trait EcsServices {
+    /// Services of the cluster that carry the `deckhand:track` tag.
+    fn opted_in_services(&self, cluster: &str) -> impl Future<Output = AwsResult<Vec<Service>>> + Send;
+    /// Rolling update to `task_definition`, circuit breaker with rollback on and the service's
+    /// own deployment settings kept; the deployment id.
+    fn roll_out(&self, service: &Service, task_definition: &str) -> impl Future<Output = AwsResult<String>> + Send;
+}
+
+/// One of a service's ECS deployments, as DescribeServices lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcsDeployment {
+    pub id: String,
+    /// PRIMARY (the newest), ACTIVE (older, draining) or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+}
+
+pub trait ServiceDeployments {
+    /// The deployments a service currently lists; empty when the service does not exist.
+    fn deployments_of(&self, cluster: &str, service: &str) -> impl Future<Output = AwsResult<Vec<EcsDeployment>>> + Send;
+}
+
+pub trait TaskDefinitions {
+    fn describe(&self, arn: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
+    /// The family's newest ACTIVE revision.
+    fn latest_revision(&self, family: &str) -> impl Future<Output = AwsResult<TaskDefinition>> + Send;
+    /// Registers a copy of `source` (every field RegisterTaskDefinition accepts) with the images
+    /// updated; `pushed_tag` is recorded as a docker label, `source` as `deckhand:revised-from`.
+    fn register_revision(
+        &self,
+        source: &TaskDefinition,
+        updates: &[ImageUpdate],
+        pushed_tag: Option<&str>,
+    ) -> impl Future<Output = AwsResult<Registered>> + Send;
+}
+
+/// What scaling needs to know about a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capacity {
+    pub arn: String,
+    pub cluster_arn: String,
+    pub name: String,
+    pub desired: i32,
+    pub running: i32,
+    pub controller: Controller,
+    pub tags: BTreeMap<String, String>,
+    /// ECS deployments listed (more than one: a rolling deployment is under way).
+    pub deployments: usize,
+    /// Task sets (more than one: a blue/green deployment runs green beside blue).
+    pub task_sets: usize,
+    /// ECS blue/green: the target group the new revision registers in.
+    pub alternate_target_group: Option<String>,
+}
+
+pub trait ServiceCapacity {
+    /// `None` when the service does not exist (or is not ACTIVE).
+    fn capacity(&self, cluster: &str, service: &str) -> impl Future<Output = AwsResult<Option<Capacity>>> + Send;
+    /// Records a tag on the service (the scaler's cooldown memory).
+    fn tag_service(&self, service_arn: &str, key: &str, value: &str) -> impl Future<Output = AwsResult<()>> + Send;
+    fn set_desired_count(&self, cluster: &str, service: &str, desired: i32) -> impl Future<Output = AwsResult<()>> + Send;
+    fn untag_service(&self, service_arn: &str, key: &str) -> impl Future<Output = AwsResult<()>> + Send;
+}
