@@ -64,6 +64,16 @@ def cargo_build_bins() -> float:
     return time.monotonic() - started
 
 
+def cargo_target_dir() -> Path:
+    """Where cargo puts its builds: `target/`, or wherever CARGO_TARGET_DIR (or a cargo config)
+    says, as cargo itself reports it."""
+    metadata = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )
+    return Path(json.loads(metadata.stdout)["target_directory"])
+
+
 def env_file(path: Path, variables: dict[str, str]) -> Path:
     """The variables as `--env-file` reads them. `--env-var` cannot carry them all: it splits
     its value at commas (CLUSTERS=prod,staging) and refuses an empty value (GATE_ALARMS=)."""
@@ -76,7 +86,8 @@ class CargoLambdaDeploy(unittest.TestCase):
     def setUpClass(cls):
         cls.build_seconds = cargo_build_bins()
         cls.moto = MotoServer().__enter__()
-        cls.work = Path(tempfile.mkdtemp(prefix="deploy-", dir=ROOT / "target"))
+        cls.target = cargo_target_dir()
+        cls.work = Path(tempfile.mkdtemp(prefix="deploy-", dir=cls.target))
         cls.lambda_client = cls.moto.client("lambda")
         iam = cls.moto.client("iam")
         cls.roles = {}
@@ -93,7 +104,7 @@ class CargoLambdaDeploy(unittest.TestCase):
         for function in cls.functions:
             target = cls.lambda_dir / function.binary / "bootstrap"
             target.parent.mkdir(parents=True)
-            link_or_copy(ROOT / "target" / "debug" / function.binary, target)
+            link_or_copy(cls.target / "debug" / function.binary, target)
         cls.deploy_seconds = {}
 
     @classmethod
@@ -172,7 +183,7 @@ class CargoLambdaDeploy(unittest.TestCase):
         function = next(f for f in self.functions if f.binary == "image-pushed")
         arm_dir = self.work / "lambda-arm64"
         (arm_dir / function.binary).mkdir(parents=True)
-        binary = bytearray((ROOT / "target" / "debug" / function.binary).read_bytes())
+        binary = bytearray((self.target / "debug" / function.binary).read_bytes())
         binary[ELF_MACHINE_OFFSET : ELF_MACHINE_OFFSET + 2] = EM_AARCH64.to_bytes(2, "little")
         archive = arm_dir / function.binary / "bootstrap.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
