@@ -86,6 +86,8 @@ class CargoLambdaDeploy(unittest.TestCase):
     def setUpClass(cls):
         cls.build_seconds = cargo_build_bins()
         cls.moto = MotoServer().__enter__()
+        # Stopped even when the rest of setUpClass fails (tearDownClass would not run).
+        cls.addClassCleanup(cls.moto.__exit__, None, None, None)
         cls.target = cargo_target_dir()
         cls.work = Path(tempfile.mkdtemp(prefix="deploy-", dir=cls.target))
         cls.lambda_client = cls.moto.client("lambda")
@@ -109,7 +111,6 @@ class CargoLambdaDeploy(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.moto.__exit__(None, None, None)
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def deploy(self, name: str, binary: str, role: str, variables: dict[str, str], *extra: str) -> dict:

@@ -138,14 +138,12 @@ class TemplateRulesRouteTheSamples(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.moto = MotoServer().__enter__()
+        # Stopped even when the rest of setUpClass fails (tearDownClass would not run).
+        cls.addClassCleanup(cls.moto.__exit__, None, None, None)
         cls.template = template_rules.Template(parameters=PARAMETERS)
         cls.rules = cls.template.rules()
         cls.bus = template_rules.LocalBus(cls.moto.session(), cls.moto.url)
         cls.bus.install(cls.rules)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.__exit__(None, None, None)
 
     def reached(self, event) -> set[str]:
         return set(self.bus.route(event))
@@ -218,11 +216,9 @@ class RulesFollowTheirParameters(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.moto = MotoServer().__enter__()
+        # Stopped even when the rest of setUpClass fails (tearDownClass would not run).
+        cls.addClassCleanup(cls.moto.__exit__, None, None, None)
         cls.bus = template_rules.LocalBus(cls.moto.session(), cls.moto.url)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.__exit__(None, None, None)
 
     def routed(self, parameters: dict, events: list) -> list[set[str]]:
         rules = template_rules.Template(parameters={**PARAMETERS, **parameters}).rules()
