@@ -54,31 +54,10 @@ pub fn system_clock() -> Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-
-    /// Log lines, captured.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
+    use crate::fakes::CapturedLogs;
 
     fn logged(level: LevelFilter, json: bool) -> String {
-        let captured = Captured::default();
+        let captured = CapturedLogs::default();
         let subscriber = Registry::default().with(log_layer(level, json, captured.clone()));
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(target: "lambda_runtime::layers::api_response", body = "runtime-trace", "raw JSON event");
@@ -88,7 +67,7 @@ mod tests {
             tracing::debug!(target: "deckhand::usecase", "ours-debug");
             tracing::info!(target: "deckhand::usecase", "ours-info");
         });
-        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+        captured.text()
     }
 
     #[test]

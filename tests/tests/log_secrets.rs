@@ -5,11 +5,10 @@
 //! The only test in this binary: it sets the process environment the runtime reads.
 
 use deckhand::config::{BuildFinishedConfig, FromEnv};
-use deckhand::fakes::{FakeAws, FakeCodeDeploy, FakeEcs, sample_event};
+use deckhand::fakes::{CapturedLogs, FakeAws, FakeCodeDeploy, FakeEcs, sample_event};
 use deckhand::runtime::log_layer;
 use deckhand::usecase::build_finished::BuildFinished;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
-use lambda_runtime::tracing::subscriber::fmt::MakeWriter;
 use lambda_runtime::tracing::subscriber::layer::SubscriberExt;
 use lambda_runtime::tracing::subscriber::{Layer, Registry};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -17,37 +16,9 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const CANARY: &str = "canary-7d1e5a";
-
-/// Log lines, captured.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// A successful build that exported its image and, beside it, secrets under names no list of
 /// secret-looking words catches.
@@ -136,7 +107,7 @@ fn no_log_level_shows_a_secret_from_the_event() {
     }
     // What Deckhand's functions install at TRACE, in both of Lambda's formats; and, to show that
     // the runtime does log the raw event at TRACE, a layer that lets everything through.
-    let (json, text, everything) = (Captured::default(), Captured::default(), Captured::default());
+    let (json, text, everything) = (CapturedLogs::default(), CapturedLogs::default(), CapturedLogs::default());
     let subscriber = Registry::default()
         .with(log_layer(LevelFilter::TRACE, true, json.clone()))
         .with(log_layer(LevelFilter::TRACE, false, text.clone()))

@@ -7,11 +7,13 @@
 mod cloud;
 mod codedeploy;
 mod ecs;
+mod logs;
 pub mod matrix;
 
 pub use cloud::{FakeCloudWatch, FakeDns, FakeElb, FakeProber, FakeSns};
 pub use codedeploy::{FakeCodeDeploy, FakeDeployment};
 pub use ecs::{FakeEcs, FakeService};
+pub use logs::CapturedLogs;
 
 use crate::error::HandlerError;
 use crate::ports::AwsResult;

@@ -72,9 +72,14 @@ impl World {
     }
 
     fn gate(&self) -> FakeGate {
+        self.gate_with(config())
+    }
+
+    /// The gate with `config` instead of the default one.
+    pub(super) fn gate_with(&self, config: GateConfig) -> FakeGate {
         let aws = &self.aws;
         TrafficGate::new(
-            config(),
+            config,
             GatePorts {
                 codedeploy: aws.codedeploy.clone(),
                 reporter: aws.codedeploy.clone(),

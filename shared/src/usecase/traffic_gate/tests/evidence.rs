@@ -9,23 +9,6 @@ use crate::notify::Severity;
 
 const PROD_URL: &str = "http://web.internal:80";
 
-/// `World`'s gate with `config` instead of the default one.
-fn gate_with(world: &World, config: GateConfig) -> FakeGate {
-    let aws = &world.aws;
-    TrafficGate::new(
-        config,
-        GatePorts {
-            codedeploy: aws.codedeploy.clone(),
-            reporter: aws.codedeploy.clone(),
-            ecs: aws.ecs.clone(),
-            elb: aws.elb.clone(),
-            alarms: aws.cloudwatch.clone(),
-            prober: world.prober.clone(),
-            notifier: aws.sns.clone(),
-        },
-    )
-}
-
 /// The sample ECS hook (`prod/web`, POST_TEST_TRAFFIC_SHIFT) at `stage`, carrying `details`.
 fn ecs_event(stage: &str, details: Option<Value>) -> Value {
     let mut event: Value = serde_json::from_str(ECS_HOOK).unwrap();
@@ -161,7 +144,7 @@ async fn a_codedeploy_hook_that_can_learn_nothing_fails_by_default() {
 async fn without_required_evidence_an_unchecked_gate_passes_and_says_so() {
     let world = World::new(&[], HEALTHY);
     untag(&world, &[tags::GATE_TEST_URL, tags::GATE_TARGET_GROUP]).await;
-    let gate = gate_with(&world, GateConfig { require_evidence: false, ..config() });
+    let gate = world.gate_with(GateConfig { require_evidence: false, ..config() });
     let event = json!({"DeploymentId": DEPLOYMENT, "LifecycleEventHookExecutionId": EXECUTION});
     let GateReply::CodeDeploy(outcome) = gate.handle(event).await.unwrap() else { panic!() };
 
@@ -211,7 +194,7 @@ async fn a_probe_host_outside_the_allowlist_fails_the_gate_unprobed() {
 #[tokio::test]
 async fn with_no_allowlist_any_host_is_probed_and_the_verdict_notes_it() {
     let world = World::new(&[], HEALTHY);
-    let gate = gate_with(&world, GateConfig { probe_hosts: ProbeHosts::Any, ..config() });
+    let gate = world.gate_with(GateConfig { probe_hosts: ProbeHosts::Any, ..config() });
     let event = json!({"DeploymentId": DEPLOYMENT, "LifecycleEventHookExecutionId": EXECUTION});
     let GateReply::CodeDeploy(outcome) = gate.handle(event).await.unwrap() else { panic!() };
 
