@@ -46,7 +46,7 @@ impl Notifier for FakeSns {
     }
 }
 
-/// CloudWatch alarms, metric and composite ([`Alarm::composite`]): `named` finds either kind, as
+/// CloudWatch alarms, metric and composite (either built with [`Alarm::new`]): `named` finds either kind, as
 /// the SDK adapter asks DescribeAlarms for both.
 #[derive(Debug, Clone, Default)]
 pub struct FakeCloudWatch {
@@ -97,12 +97,6 @@ impl Alarms for FakeCloudWatch {
     async fn named(&self, names: &[String]) -> AwsResult<Vec<Alarm>> {
         self.faults
             .call("cloudwatch:DescribeAlarms", || Ok(lock(&self.alarms).iter().filter(|a| names.contains(&a.name)).cloned().collect()))
-    }
-
-    async fn in_alarm_with_prefix(&self, prefix: &str) -> AwsResult<Vec<Alarm>> {
-        self.faults.call("cloudwatch:DescribeAlarms", || {
-            Ok(lock(&self.alarms).iter().filter(|a| a.name.starts_with(prefix) && a.state == "ALARM").cloned().collect())
-        })
     }
 }
 

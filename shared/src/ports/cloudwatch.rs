@@ -4,36 +4,21 @@ use super::AwsResult;
 use std::collections::BTreeMap;
 use std::future::Future;
 
-/// A CloudWatch alarm, as far as Deckhand acts on it: a metric alarm, or a composite alarm (which
-/// has a state but no metric, comparison, threshold or datapoint).
+/// An alarm a user names (a region's health, a gate's alarm), as far as Deckhand reads it: its
+/// state and since when it holds. Metric or composite alike; the scaler reads more, see
+/// [`ScalingAlarm`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alarm {
     pub name: String,
     /// OK, ALARM or INSUFFICIENT_DATA.
     pub state: String,
-    pub comparison: Option<String>,
-    pub threshold: Option<f64>,
-    pub metric_name: Option<String>,
-    pub dimensions: BTreeMap<String, String>,
-    /// The newest datapoint CloudWatch evaluated (from the state reason data).
-    pub latest_datapoint: Option<f64>,
     /// When the alarm entered its current state (seconds since the epoch).
     pub since: Option<u64>,
 }
 
 impl Alarm {
-    /// A composite alarm: its rule combines other alarms, so only its state and since when it holds.
-    pub fn composite(name: impl Into<String>, state: impl Into<String>, since: Option<u64>) -> Self {
-        Alarm {
-            name: name.into(),
-            state: state.into(),
-            comparison: None,
-            threshold: None,
-            metric_name: None,
-            dimensions: BTreeMap::new(),
-            latest_datapoint: None,
-            since,
-        }
+    pub fn new(name: impl Into<String>, state: impl Into<String>, since: Option<u64>) -> Self {
+        Alarm { name: name.into(), state: state.into(), since }
     }
 }
 
@@ -41,7 +26,6 @@ pub trait Alarms {
     /// The alarms of these names, of either kind (metric or composite), as a user may name either;
     /// a name that matches none is left out.
     fn named(&self, names: &[String]) -> impl Future<Output = AwsResult<Vec<Alarm>>> + Send;
-    fn in_alarm_with_prefix(&self, prefix: &str) -> impl Future<Output = AwsResult<Vec<Alarm>>> + Send;
 }
 
 /// A metric and how an alarm aggregates it: enough to read the metric's current value.

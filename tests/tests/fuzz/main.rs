@@ -301,8 +301,8 @@ fn operator_request() {
         aws.ecs.add_service(FakeService::new("prod", "web", &aws.ecs.add_task_definition("web", &image)).tasks(6, 6));
         west.add_service(FakeService::new("prod", "web", &west.add_task_definition("web", &image)).tag(tags::SCALE_MIN, "2"));
         let now = 1_795_000_000;
-        aws.cloudwatch.put_alarm(Alarm::composite("deckhand-health-us-east-1", "ALARM", Some(now - 600)));
-        west_alarms.put_alarm(Alarm::composite("deckhand-health-us-west-2", "OK", Some(now - 600)));
+        aws.cloudwatch.put_alarm(Alarm::new("deckhand-health-us-east-1", "ALARM", Some(now - 600)));
+        west_alarms.put_alarm(Alarm::new("deckhand-health-us-west-2", "OK", Some(now - 600)));
         let function = RegionFailover::new(
             failover_config(),
             RegionPorts { ecs: aws.ecs.clone(), alarms: aws.cloudwatch.clone() },

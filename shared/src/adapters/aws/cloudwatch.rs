@@ -1,4 +1,4 @@
-//! CloudWatch alarms through the SDK: metric and composite alarms by name, scaling alarms by prefix.
+//! CloudWatch alarms through the SDK: metric and composite alarms by name; the scaler's reads in `scaling`.
 
 mod scaling;
 
@@ -17,12 +17,10 @@ impl SdkCloudWatch {
     pub fn new(client: Client) -> Self {
         Self { client }
     }
-}
 
-impl Alarms for SdkCloudWatch {
-    /// Both kinds: without `AlarmTypes`, DescribeAlarms returns metric alarms only, and a composite
-    /// alarm named by a user (a region's health, a gate's alarm) would read as missing.
-    async fn named(&self, names: &[String]) -> AwsResult<Vec<Alarm>> {
+    /// The alarms of these names, both kinds: without `AlarmTypes`, DescribeAlarms returns metric
+    /// alarms only, and a composite alarm a user names would read as missing.
+    async fn describe_named(&self, names: &[String]) -> AwsResult<(Vec<MetricAlarm>, Vec<CompositeAlarm>)> {
         let pages = self
             .client
             .describe_alarms()
@@ -34,49 +32,29 @@ impl Alarms for SdkCloudWatch {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|err| aws_error("cloudwatch:DescribeAlarms", err))?;
-        let mut alarms = Vec::new();
+        let (mut metric, mut composite) = (Vec::new(), Vec::new());
         for page in pages {
-            alarms.extend(page.metric_alarms.unwrap_or_default().into_iter().map(alarm_from_sdk));
-            alarms.extend(page.composite_alarms.unwrap_or_default().into_iter().map(composite_from_sdk));
+            metric.extend(page.metric_alarms.unwrap_or_default());
+            composite.extend(page.composite_alarms.unwrap_or_default());
         }
-        Ok(alarms)
-    }
-
-    async fn in_alarm_with_prefix(&self, prefix: &str) -> AwsResult<Vec<Alarm>> {
-        let alarms: Vec<MetricAlarm> = self
-            .client
-            .describe_alarms()
-            .alarm_name_prefix(prefix)
-            .state_value(StateValue::Alarm)
-            .into_paginator()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|err| aws_error("cloudwatch:DescribeAlarms", err))?
-            .into_iter()
-            .flat_map(|page| page.metric_alarms.unwrap_or_default())
-            .collect();
-        Ok(alarms.into_iter().map(alarm_from_sdk).collect())
+        Ok((metric, composite))
     }
 }
 
-fn alarm_from_sdk(alarm: MetricAlarm) -> Alarm {
-    let dimensions = alarm.dimensions.unwrap_or_default().into_iter().filter_map(|d| Some((d.name?, d.value?))).collect();
-    Alarm {
-        name: alarm.alarm_name.unwrap_or_default(),
-        state: alarm.state_value.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        comparison: alarm.comparison_operator.map(|c| c.as_str().to_owned()),
-        threshold: alarm.threshold,
-        metric_name: alarm.metric_name,
-        dimensions,
-        latest_datapoint: alarm.state_reason_data.as_deref().and_then(latest_datapoint),
-        since: since(alarm.state_transitioned_timestamp, alarm.state_updated_timestamp),
+impl Alarms for SdkCloudWatch {
+    async fn named(&self, names: &[String]) -> AwsResult<Vec<Alarm>> {
+        let (metric, composite) = self.describe_named(names).await?;
+        let metric =
+            metric.into_iter().map(|a| alarm(a.alarm_name, a.state_value, a.state_transitioned_timestamp, a.state_updated_timestamp));
+        let composite =
+            composite.into_iter().map(|a| alarm(a.alarm_name, a.state_value, a.state_transitioned_timestamp, a.state_updated_timestamp));
+        Ok(metric.chain(composite).collect())
     }
 }
 
-fn composite_from_sdk(alarm: CompositeAlarm) -> Alarm {
-    let state = alarm.state_value.map(|s| s.as_str().to_owned()).unwrap_or_default();
-    Alarm::composite(alarm.alarm_name.unwrap_or_default(), state, since(alarm.state_transitioned_timestamp, alarm.state_updated_timestamp))
+/// The fields both kinds of alarm share, as the port's [`Alarm`].
+fn alarm(name: Option<String>, state: Option<StateValue>, transitioned: Option<DateTime>, updated: Option<DateTime>) -> Alarm {
+    Alarm::new(name.unwrap_or_default(), state.map(|s| s.as_str().to_owned()).unwrap_or_default(), since(transitioned, updated))
 }
 
 /// When the alarm entered its state: `StateTransitionedTimestamp` (the last change of its state

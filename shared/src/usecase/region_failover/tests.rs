@@ -64,16 +64,7 @@ impl World {
             Side::Primary => (&self.aws.cloudwatch, PRIMARY_ALARM),
             Side::Standby => (&self.west_alarms, STANDBY_ALARM),
         };
-        alarms.put_alarm(Alarm {
-            name: name.into(),
-            state: if ok { "OK" } else { "ALARM" }.into(),
-            comparison: None,
-            threshold: None,
-            metric_name: None,
-            dimensions: Default::default(),
-            latest_datapoint: None,
-            since: Some((self.clock.clock())()),
-        });
+        alarms.put_alarm(Alarm::new(name, if ok { "OK" } else { "ALARM" }, Some((self.clock.clock())())));
     }
 
     fn advance(&self, seconds: u64) {
@@ -135,8 +126,8 @@ fn named(steps: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
 #[tokio::test]
 async fn composite_health_alarms_fail_over_like_metric_ones() {
     let world = World::new(true, true);
-    world.aws.cloudwatch.put_alarm(Alarm::composite(PRIMARY_ALARM, "ALARM", Some(NOW)));
-    world.west_alarms.put_alarm(Alarm::composite(STANDBY_ALARM, "OK", Some(NOW - 3600)));
+    world.aws.cloudwatch.put_alarm(Alarm::new(PRIMARY_ALARM, "ALARM", Some(NOW)));
+    world.west_alarms.put_alarm(Alarm::new(STANDBY_ALARM, "OK", Some(NOW - 3600)));
 
     let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 

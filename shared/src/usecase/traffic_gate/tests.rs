@@ -114,9 +114,8 @@ impl World {
     }
 }
 
-/// The gate reads only an alarm's state, so a state-only alarm serves.
 fn alarm(name: &str, state: &str) -> Alarm {
-    Alarm::composite(name, state, None)
+    Alarm::new(name, state, None)
 }
 
 /// The test listener's health URL, probed `count` times.
@@ -206,7 +205,7 @@ async fn alarm_in_alarm_named_by_the_service_tag_fails_the_gate() {
 #[tokio::test]
 async fn a_composite_alarm_in_alarm_fails_the_gate_and_one_that_is_ok_passes_it() {
     let world = World::new(&[(tags::GATE_ALARMS, "web-health web-5xx")], HEALTHY);
-    world.aws.cloudwatch.put_alarm(Alarm::composite("web-health", "ALARM", None));
+    world.aws.cloudwatch.put_alarm(Alarm::new("web-health", "ALARM", None));
     world.aws.cloudwatch.put_alarm(alarm("web-5xx", "OK"));
     let outcome = world.codedeploy_hook(DEPLOYMENT).await.unwrap();
     let why = reasons(gated(&outcome).1);
@@ -214,7 +213,7 @@ async fn a_composite_alarm_in_alarm_fails_the_gate_and_one_that_is_ok_passes_it(
     assert_eq!(world.aws.codedeploy.hook_reports(), [(DEPLOYMENT.to_owned(), EXECUTION.to_owned(), false)]);
 
     let world = World::new(&[(tags::GATE_ALARMS, "web-health web-5xx")], HEALTHY);
-    world.aws.cloudwatch.put_alarm(Alarm::composite("web-health", "OK", None));
+    world.aws.cloudwatch.put_alarm(Alarm::new("web-health", "OK", None));
     world.aws.cloudwatch.put_alarm(alarm("web-5xx", "OK"));
     let outcome = world.codedeploy_hook(DEPLOYMENT).await.unwrap();
     assert_eq!(gated(&outcome).1, &Verdict::Pass, "{outcome:?}");

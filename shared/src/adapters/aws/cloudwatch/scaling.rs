@@ -10,16 +10,8 @@ use std::collections::BTreeMap;
 /// can say why it does not act on one), and a metric's current value.
 impl ScalingAlarms for SdkCloudWatch {
     async fn scaling_alarms(&self, names: &[String]) -> AwsResult<Vec<ScalingAlarm>> {
-        let output = self
-            .client
-            .describe_alarms()
-            .set_alarm_names(Some(names.to_vec()))
-            .alarm_types(cw::AlarmType::MetricAlarm)
-            .alarm_types(cw::AlarmType::CompositeAlarm)
-            .send()
-            .await
-            .map_err(|err| aws_error("cloudwatch:DescribeAlarms", err))?;
-        Ok(scaling_alarms_of(output.metric_alarms(), output.composite_alarms()))
+        let (metric, composite) = self.describe_named(names).await?;
+        Ok(scaling_alarms_of(&metric, &composite))
     }
 
     async fn scaling_alarms_in_alarm(&self, prefix: &str) -> AwsResult<Vec<ScalingAlarm>> {

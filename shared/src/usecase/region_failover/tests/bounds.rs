@@ -8,8 +8,8 @@ async fn a_huge_failover_reason_is_cut_and_the_alert_is_sent() {
     for size in SIZES {
         // Both health alarms unhealthy, in a state CloudWatch names at length.
         let world = World::new(false, false);
-        world.aws.cloudwatch.put_alarm(Alarm::composite(PRIMARY_ALARM, "A".repeat(size), Some(NOW)));
-        world.west_alarms.put_alarm(Alarm::composite(STANDBY_ALARM, "B".repeat(size), Some(NOW)));
+        world.aws.cloudwatch.put_alarm(Alarm::new(PRIMARY_ALARM, "A".repeat(size), Some(NOW)));
+        world.west_alarms.put_alarm(Alarm::new(STANDBY_ALARM, "B".repeat(size), Some(NOW)));
 
         let outcome = world.handle(sample_event("failover-primary-alarm.json")).await.unwrap();
 
