@@ -3,8 +3,9 @@
 use super::{ACCOUNT, Faults, lock};
 use crate::error::HandlerError;
 use crate::ports::{
-    AwsResult, Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service,
-    ServiceCapacity, ServiceDeployments, TaskDefinition, TaskDefinitions,
+    AwsResult, Capacity, Container, Controller, EcsDeployment, EcsServices, HookAction, ImageUpdate, LoadBalancer, NativeDeployment,
+    NativeDeployments, Registered, RevisionShare, Service, ServiceCapacity, ServiceDeployments, Shift, Strategy, TaskDefinition,
+    TaskDefinitions,
 };
 use crate::tags;
 use std::collections::BTreeMap;
@@ -21,7 +22,12 @@ pub struct FakeService {
     /// Newest first; the first is PRIMARY.
     pub deployments: Vec<EcsDeployment>,
     pub task_sets: usize,
+    pub target_group: Option<String>,
     pub alternate_target_group: Option<String>,
+    /// ECS-native service deployments, newest first.
+    pub native: Vec<NativeDeployment>,
+    /// The `deckhand:shift` each native deployment was started with, newest first.
+    pub shifts: Vec<Option<Shift>>,
 }
 
 impl FakeService {
@@ -34,6 +40,7 @@ impl FakeService {
             cluster_arn,
             task_definition: task_definition.to_owned(),
             controller: Controller::Ecs,
+            strategy: Strategy::Rolling,
             tags: BTreeMap::new(),
             load_balancers: Vec::new(),
         };
@@ -47,8 +54,16 @@ impl FakeService {
                 task_definition: task_definition.to_owned(),
             }],
             task_sets: 0,
+            target_group: None,
             alternate_target_group: None,
+            native: Vec::new(),
+            shifts: Vec::new(),
         }
+    }
+
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.service.strategy = strategy;
+        self
     }
 
     pub fn tag(mut self, key: &str, value: &str) -> Self {
@@ -100,6 +115,34 @@ struct State {
     /// Every revision registered, with the tag label of the images it pins.
     revisions: Vec<(TaskDefinition, Option<String>)>,
     deployments_started: usize,
+}
+
+/// A native deployment of `service` from `from` to `to`, as ECS starts it: `IN_PROGRESS`, before
+/// scale-up, production traffic all on `from`.
+pub fn native_deployment(service: &Service, id: usize, from: &str, to: &str) -> NativeDeployment {
+    let revision = |n: usize, task_definition: &str, weight: f64| RevisionShare {
+        revision_arn: format!("{}/{n}", service.arn.replace(":service/", ":service-revision/")),
+        task_definition: Some(task_definition.to_owned()),
+        production_weight: Some(weight),
+        test_weight: None,
+        running: 0,
+        requested: 2,
+    };
+    NativeDeployment {
+        arn: format!("{}/d{id}", service.arn.replace(":service/", ":service-deployment/")),
+        service_arn: service.arn.clone(),
+        status: "IN_PROGRESS".into(),
+        status_reason: None,
+        strategy: Some(service.strategy),
+        stage: Some("PRE_SCALE_UP".into()),
+        created_at: None,
+        started_at: None,
+        finished_at: None,
+        bake_minutes: None,
+        target: Some(revision(2 * id + 1, to, 0.0)),
+        sources: vec![revision(2 * id, from, 100.0)],
+        hooks: Vec::new(),
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -187,22 +230,72 @@ impl EcsServices for FakeEcs {
         })
     }
 
-    async fn roll_out(&self, service: &Service, task_definition: &str) -> AwsResult<String> {
+    async fn roll_out(&self, service: &Service, task_definition: &str, shift: Option<&Shift>) -> AwsResult<String> {
         self.faults.call("ecs:UpdateService", || {
-            let id = {
+            let started = {
                 let mut state = lock(&self.state);
                 state.deployments_started += 1;
-                format!("ecs-svc/{}", state.deployments_started)
+                state.deployments_started
             };
+            let id = format!("ecs-svc/{started}");
             self.with_arn(&service.arn, |s| {
                 for deployment in &mut s.deployments {
                     deployment.status = "ACTIVE".into();
                 }
                 s.deployments
                     .insert(0, EcsDeployment { id: id.clone(), status: "PRIMARY".into(), task_definition: task_definition.into() });
+                if s.strategy.shifts_traffic() {
+                    let deployment = native_deployment(&s.service, started, &s.task_definition, task_definition);
+                    s.native.insert(0, deployment);
+                    s.shifts.insert(0, shift.copied());
+                }
                 s.task_definition = task_definition.to_owned();
             })?;
             Ok(id)
+        })
+    }
+}
+
+impl FakeEcs {
+    fn with_native<T>(&self, arn: &str, act: impl FnOnce(&mut NativeDeployment) -> T) -> AwsResult<T> {
+        let mut state = lock(&self.state);
+        let found = state.services.iter_mut().flat_map(|s| s.native.iter_mut()).find(|d| d.arn == arn);
+        found.map(act).ok_or_else(|| not_found("ServiceDeploymentNotFoundException", arn))
+    }
+}
+
+impl NativeDeployments for FakeEcs {
+    async fn recent_deployments(&self, cluster: &str, service: &str) -> AwsResult<Vec<NativeDeployment>> {
+        self.faults.call("ecs:DescribeServiceDeployments", || {
+            Ok(self.with_service(cluster, service, |s| s.native.iter().take(10).cloned().collect()).unwrap_or_default())
+        })
+    }
+
+    async fn deployment(&self, arn: &str) -> AwsResult<Option<NativeDeployment>> {
+        self.faults.call("ecs:DescribeServiceDeployments", || Ok(self.with_native(arn, |d| d.clone()).ok()))
+    }
+
+    async fn stop_with_rollback(&self, arn: &str) -> AwsResult<()> {
+        self.faults.call("ecs:StopServiceDeployment", || {
+            self.with_native(arn, |d| {
+                if d.advancing() {
+                    d.status = "ROLLBACK_REQUESTED".into();
+                }
+            })
+        })
+    }
+
+    async fn continue_hook(&self, arn: &str, hook_id: &str, action: HookAction) -> AwsResult<()> {
+        self.faults.call("ecs:ContinueServiceDeployment", || {
+            self.with_native(arn, |d| {
+                let hook = d.hooks.iter_mut().find(|h| h.id == hook_id && h.awaiting_action());
+                let Some(hook) = hook else { return Err(not_found("InvalidParameterException", hook_id)) };
+                hook.status = "SUCCEEDED".into();
+                if action == HookAction::Rollback {
+                    d.status = "ROLLBACK_REQUESTED".into();
+                }
+                Ok(())
+            })?
         })
     }
 }
@@ -224,9 +317,11 @@ impl ServiceCapacity for FakeEcs {
                     desired: s.desired,
                     running: s.running,
                     controller: s.controller,
+                    strategy: s.strategy,
                     tags: s.tags.clone(),
                     deployments: s.deployments.len(),
                     task_sets: s.task_sets,
+                    target_group: s.target_group.clone(),
                     alternate_target_group: s.alternate_target_group.clone(),
                 })
                 .ok())

@@ -2,6 +2,7 @@
 //! service's capacity for scaling.
 
 use super::AwsResult;
+use super::native::{Shift, Strategy};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -37,6 +38,8 @@ pub struct Service {
     pub cluster_arn: String,
     pub task_definition: String,
     pub controller: Controller,
+    /// Under the ECS controller: how ECS deploys (rolling, or shifting traffic between revisions).
+    pub strategy: Strategy,
     pub tags: BTreeMap<String, String>,
     pub load_balancers: Vec<LoadBalancer>,
 }
@@ -92,9 +95,10 @@ pub struct Registered {
 pub trait EcsServices {
     /// Services of the cluster that carry the `deckhand:track` tag.
     fn opted_in_services(&self, cluster: &str) -> impl Future<Output = AwsResult<Vec<Service>>> + Send;
-    /// Rolling update to `task_definition`, circuit breaker with rollback on and the service's
-    /// own deployment settings kept; the deployment id.
-    fn roll_out(&self, service: &Service, task_definition: &str) -> impl Future<Output = AwsResult<String>> + Send;
+    /// A deployment of `task_definition` under the ECS controller: the service's own strategy and
+    /// settings (bake time, hooks, alarms, percentages) kept, `shift` over them, the circuit
+    /// breaker with rollback on; the deployment id.
+    fn roll_out(&self, service: &Service, task_definition: &str, shift: Option<&Shift>) -> impl Future<Output = AwsResult<String>> + Send;
 }
 
 /// One of a service's ECS deployments, as DescribeServices lists them.
@@ -134,11 +138,14 @@ pub struct Capacity {
     pub desired: i32,
     pub running: i32,
     pub controller: Controller,
+    pub strategy: Strategy,
     pub tags: BTreeMap<String, String>,
     /// ECS deployments listed (more than one: a rolling deployment is under way).
     pub deployments: usize,
     /// Task sets (more than one: a blue/green deployment runs green beside blue).
     pub task_sets: usize,
+    /// The first load balancer's target group: the one production traffic reaches.
+    pub target_group: Option<String>,
     /// ECS blue/green: the target group the new revision registers in.
     pub alternate_target_group: Option<String>,
 }

@@ -5,6 +5,7 @@
 mod cloudwatch;
 mod codedeploy;
 mod ecs;
+mod native;
 
 pub use cloudwatch::{Alarm, Alarms, MetricQuery, ScalingAlarm, ScalingAlarms, Watched};
 pub use codedeploy::{ActiveDeployment, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported};
@@ -12,6 +13,7 @@ pub use ecs::{
     Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service, ServiceCapacity,
     ServiceDeployments, TaskDefinition, TaskDefinitions,
 };
+pub use native::{HookAction, LifecycleHook, NativeDeployment, NativeDeployments, RevisionShare, Shift, Strategy};
 
 use crate::error::HandlerError;
 use crate::notify::Notification;

@@ -4,11 +4,15 @@
 use super::{Remembered, aws_error};
 use crate::error::HandlerError;
 use crate::ports::{
-    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, LoadBalancer, Service, ServiceCapacity, ServiceDeployments,
+    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, LoadBalancer, Service, ServiceCapacity, ServiceDeployments, Shift,
+    Strategy,
 };
 use crate::tags;
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentControllerType, ServiceField};
+use aws_sdk_ecs::types::{
+    CanaryConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentControllerType, DeploymentStrategy,
+    LinearConfiguration, ServiceField,
+};
 use std::sync::Arc;
 
 /// Documents kept per adapter: enough for the services and revisions of one busy event.
@@ -69,17 +73,16 @@ impl EcsServices for SdkEcs {
         Ok(services)
     }
 
-    async fn roll_out(&self, service: &Service, task_definition: &str) -> AwsResult<String> {
+    async fn roll_out(&self, service: &Service, task_definition: &str, shift: Option<&Shift>) -> AwsResult<String> {
         let breaker = DeploymentCircuitBreaker::builder().enable(true).rollback(true).build();
-        // Keep the service's own percentages and alarms; only the circuit breaker is ours.
-        let configuration = self
-            .deployment_configurations
-            .get(&service.arn)
-            .map(|mut existing| {
-                existing.deployment_circuit_breaker = Some(breaker.clone());
-                existing
-            })
-            .unwrap_or_else(|| DeploymentConfiguration::builder().deployment_circuit_breaker(breaker).build());
+        // Keep the service's own strategy, bake time, hooks, percentages and alarms; the circuit
+        // breaker is ours, and `shift` (the service's `deckhand:shift` tag) goes over the rest.
+        let mut configuration =
+            self.deployment_configurations.get(&service.arn).unwrap_or_else(|| DeploymentConfiguration::builder().build());
+        configuration.deployment_circuit_breaker = Some(breaker);
+        if let Some(shift) = shift {
+            apply_shift(&mut configuration, shift);
+        }
         let output = self
             .client
             .update_service()
@@ -138,9 +141,11 @@ impl ServiceCapacity for SdkEcs {
             desired: found.desired_count,
             running: found.running_count,
             controller: controller_of(found.deployment_controller.as_ref()),
+            strategy: strategy_of(found.deployment_configuration.as_ref()),
             tags: tag_map(found.tags.unwrap_or_default()),
             deployments: found.deployments.map_or(0, |d| d.len()),
             task_sets: found.task_sets.map_or(0, |t| t.iter().filter(|t| t.status.as_deref() != Some("DRAINING")).count()),
+            target_group: found.load_balancers.iter().flatten().find_map(|lb| lb.target_group_arn.clone()),
             alternate_target_group: found
                 .load_balancers
                 .unwrap_or_default()
@@ -179,6 +184,47 @@ impl ServiceCapacity for SdkEcs {
     }
 }
 
+/// `shift` over a service's deployment configuration: the strategy, and the step or canary and
+/// the bake times the strategy reads (ECS refuses a linear configuration on a canary).
+fn apply_shift(configuration: &mut DeploymentConfiguration, shift: &Shift) {
+    let strategy = shift.strategy.unwrap_or_else(|| strategy_of(Some(configuration)));
+    configuration.strategy = Some(DeploymentStrategy::from(strategy.as_str()));
+    if shift.bake_minutes.is_some() {
+        configuration.bake_time_in_minutes = shift.bake_minutes;
+    }
+    match strategy {
+        Strategy::Linear => {
+            let current = configuration.linear_configuration.take();
+            configuration.linear_configuration = Some(
+                LinearConfiguration::builder()
+                    .set_step_percent(shift.percent.or(current.as_ref().and_then(|c| c.step_percent)))
+                    .set_step_bake_time_in_minutes(shift.step_bake_minutes.or(current.and_then(|c| c.step_bake_time_in_minutes)))
+                    .build(),
+            );
+            configuration.canary_configuration = None;
+        }
+        Strategy::Canary => {
+            let current = configuration.canary_configuration.take();
+            configuration.canary_configuration = Some(
+                CanaryConfiguration::builder()
+                    .set_canary_percent(shift.percent.or(current.as_ref().and_then(|c| c.canary_percent)))
+                    .set_canary_bake_time_in_minutes(shift.step_bake_minutes.or(current.and_then(|c| c.canary_bake_time_in_minutes)))
+                    .build(),
+            );
+            configuration.linear_configuration = None;
+        }
+        Strategy::BlueGreen | Strategy::Rolling => {
+            configuration.linear_configuration = None;
+            configuration.canary_configuration = None;
+        }
+    }
+}
+
+/// A service's strategy; ROLLING when it names none (what ECS assumes).
+fn strategy_of(configuration: Option<&DeploymentConfiguration>) -> Strategy {
+    configuration.and_then(|c| c.strategy.as_ref()).and_then(|s| Strategy::from_ecs(s.as_str())).unwrap_or_default()
+}
+
 fn tag_map(tags: Vec<aws_sdk_ecs::types::Tag>) -> std::collections::BTreeMap<String, String> {
     tags.into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect()
 }
@@ -197,6 +243,7 @@ fn service_from_sdk(service: aws_sdk_ecs::types::Service) -> Option<Service> {
         return None;
     }
     let controller = controller_of(service.deployment_controller.as_ref());
+    let strategy = strategy_of(service.deployment_configuration.as_ref());
     let load_balancers = service
         .load_balancers
         .unwrap_or_default()
@@ -209,6 +256,7 @@ fn service_from_sdk(service: aws_sdk_ecs::types::Service) -> Option<Service> {
         cluster_arn: service.cluster_arn?,
         task_definition: service.task_definition?,
         controller,
+        strategy,
         tags,
         load_balancers,
     })

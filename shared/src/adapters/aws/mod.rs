@@ -5,6 +5,7 @@ pub mod cloudwatch;
 pub mod codedeploy;
 pub mod ecs;
 pub mod elb;
+pub mod native;
 pub mod route53;
 pub mod sns;
 pub mod task_definitions;

@@ -140,7 +140,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
             RolloutPlan::Unchanged { reason, owed: Some(notice) } => Ok(Step::Owed { reason, notice }),
             RolloutPlan::Rolling { updates } => {
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
-                let deployment_id = self.ecs.roll_out(service, &registered.arn).await?;
+                let deployment_id = self.ecs.roll_out(service, &registered.arn, None).await?;
                 Ok(Step::Deployed { registered, deployment_id, updates, superseded: None })
             }
             RolloutPlan::BlueGreen(blue_green) => {

@@ -133,6 +133,7 @@ fn plans_by_controller_tags_load_balancer_current_image_and_active_deployment() 
             cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod".into(),
             task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3".into(),
             controller,
+            strategy: crate::ports::Strategy::Rolling,
             tags: tag_map,
             load_balancers: load_balancer
                 .map(|(name, port)| LoadBalancer { container_name: name.into(), container_port: port })
