@@ -76,6 +76,18 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A measured process that exits drops its keep-alive connections (to the runtime API, to the
+    proxy) mid-read: expected, not worth a traceback. Any other handler error still prints one."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))]
@@ -146,7 +158,7 @@ class ProxyHandler(QuietHandler):
 
 def run_proxy(listen: int, upstream: int) -> None:
     ProxyHandler.upstream = upstream
-    ThreadingHTTPServer(("127.0.0.1", listen), ProxyHandler).serve_forever()
+    QuietServer(("127.0.0.1", listen), ProxyHandler).serve_forever()
 
 
 class Proxy:
@@ -211,7 +223,7 @@ class Runtime:
                         record["event"].set()
 
         self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = QuietServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def invoke(self, payload: dict, timeout: float = 120) -> dict:
@@ -338,7 +350,7 @@ class HealthServer:
                 self.wfile.write(b"ok")
 
         self.port = free_port()
-        threading.Thread(target=ThreadingHTTPServer(("127.0.0.1", self.port), Handler).serve_forever, daemon=True).start()
+        threading.Thread(target=QuietServer(("127.0.0.1", self.port), Handler).serve_forever, daemon=True).start()
 
 
 def setups(moto: int, health: HealthServer):
