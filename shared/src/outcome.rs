@@ -74,6 +74,9 @@ pub enum ResourceResult {
     /// image-pushed, build-finished: a new revision and a deployment of it.
     Deployed {
         controller: &'static str,
+        /// ECS-native deployments: `BLUE_GREEN`, `LINEAR` or `CANARY`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        strategy: Option<&'static str>,
         task_definition: String,
         revision: i32,
         deployment_id: String,

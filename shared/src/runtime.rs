@@ -12,6 +12,13 @@ use tracing::Subscriber;
 
 pub use serde_json::Value;
 
+/// RFC 3339 (`2026-03-05T16:04:41Z`): what people read, what ECS writes (`expiresAt`), and what a
+/// tag value allows.
+pub fn rfc3339(epoch: u64) -> String {
+    let at = i64::try_from(epoch).ok().and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok());
+    at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_else(|| epoch.to_string())
+}
+
 /// JSON logs when Lambda asks for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), level from
 /// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, when it is a level; else INFO), filtered by
 /// [`log_filter`] so that no level logs what events and AWS calls carry.

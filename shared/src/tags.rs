@@ -9,6 +9,9 @@ pub const CODEDEPLOY_APP: &str = "deckhand:codedeploy-app";
 pub const CODEDEPLOY_GROUP: &str = "deckhand:codedeploy-group";
 /// CodeDeploy deployment configuration (traffic shift) for this service's blue/green deployments.
 pub const TRAFFIC: &str = "deckhand:traffic";
+/// How an ECS-native deployment (BLUE_GREEN, LINEAR, CANARY) shifts traffic, over the service's
+/// own deployment configuration: `canary=10 step-bake=5m bake=15m` (`image_pushed::shift`).
+pub const SHIFT: &str = "deckhand:shift";
 /// Traffic gate: base URLs of the production and test listeners, the health path, alarms,
 /// the target group serving the new revision, healthy status codes.
 pub const GATE_URL: &str = "deckhand:gate-url";
@@ -17,8 +20,26 @@ pub const GATE_PATH: &str = "deckhand:gate-path";
 pub const GATE_ALARMS: &str = "deckhand:gate-alarms";
 pub const GATE_TARGET_GROUP: &str = "deckhand:gate-target-group";
 pub const GATE_STATUS: &str = "deckhand:gate-status";
+/// Traffic gate: how the new revision's target group is compared with the old one's during a
+/// linear or canary production shift (`off`, or `requests=N errors=P latency=P window=Nm`).
+pub const ANALYSIS: &str = "deckhand:analysis";
 /// Present (and not `false`): deployments are frozen; the traffic gate fails every shift.
 pub const FREEZE: &str = "deckhand:freeze";
+/// Present (and not blank or `false`): a person answers the service's ECS pause hooks; the value
+/// names who (`person`, a team). The gate asks them instead of answering itself.
+pub const APPROVAL: &str = "deckhand:approval";
+/// Written by the traffic gate once its notice about a pause hook went out (its answer, or the
+/// approval request): the hook's id. A redelivery of the hook's event finds it and does nothing.
+pub const PAUSE_ANNOUNCED: &str = "deckhand:pause-announced";
+/// How long a deployment may be in flight before the gate's schedule calls it stuck: `45m`,
+/// `2h`, `90` (minutes); default `GATE_PROGRESS_DEADLINE` (60 minutes).
+pub const PROGRESS_DEADLINE: &str = "deckhand:progress-deadline";
+/// `true`: the gate's schedule rolls a stuck deployment back (StopServiceDeployment) before it
+/// alerts; anything else (or absent): it only alerts.
+pub const STUCK_ROLLBACK: &str = "deckhand:stuck-rollback";
+/// Written by the traffic gate once its stuck-deployment alert went out: the deployment's id
+/// (the last part of its ARN), so that each stuck deployment is alerted once.
+pub const STUCK_ALERTED: &str = "deckhand:stuck-alerted";
 /// Written by region failover on each region's services: the last flip (`standby:EPOCH`).
 pub const LAST_FLIP: &str = "deckhand:last-flip";
 /// Written by region failover on the standby's services while the primary serves: the primary's

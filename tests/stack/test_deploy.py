@@ -76,8 +76,10 @@ def cargo_target_dir() -> Path:
 
 def env_file(path: Path, variables: dict[str, str]) -> Path:
     """The variables as `--env-file` reads them. `--env-var` cannot carry them all: it splits
-    its value at commas (CLUSTERS=prod,staging) and refuses an empty value (GATE_ALARMS=)."""
-    path.write_text("".join(f"{key}={value}\n" for key, value in variables.items()))
+    its value at commas (CLUSTERS=prod,staging) and refuses an empty value (GATE_ALARMS=). A value
+    with spaces (GATE_ANALYSIS) is double-quoted, as the dotenv format wants."""
+    quoted = lambda value: f'"{value}"' if " " in value else value  # noqa: E731
+    path.write_text("".join(f"{key}={quoted(value)}\n" for key, value in variables.items()))
     return path
 
 

@@ -37,6 +37,7 @@ BUILD_FINISHED = "BuildFinishedFunction"
 DEPLOY_EVENTS = "DeployEventsFunction"
 SCALER = "ScalerFunction"
 REGION_FAILOVER = "RegionFailoverFunction"
+TRAFFIC_GATE = "TrafficGateFunction"
 
 # Every sample that EventBridge delivers from the bus, and the functions it must reach.
 ON_THE_BUS = {
@@ -63,6 +64,9 @@ ON_THE_BUS = {
     "ecs-deployment-completed.json": {DEPLOY_EVENTS},
     "ecs-deployment-failed.json": {DEPLOY_EVENTS},
     "ecs-deployment-rollback.json": {DEPLOY_EVENTS},
+    "ecs-service-task-start-impaired.json": {DEPLOY_EVENTS},
+    # A pause hook awaiting action: the gate answers it, deploy-events reports it.
+    "ecs-hook-awaiting-action.json": {DEPLOY_EVENTS, TRAFFIC_GATE},
     "failover-primary-alarm.json": {REGION_FAILOVER},
     "failover-primary-recovered.json": {REGION_FAILOVER},
 }
@@ -82,7 +86,7 @@ INVOKED_DIRECTLY = {
     "failover-manual.json": "region-failover: an operator's aws lambda invoke",
     "failover-status.json": "region-failover: an operator's aws lambda invoke",
     "failover-recheck.json": "region-failover: the RegionFailoverRecheck schedule (EventBridge Scheduler, its Input)",
-    "scheduled-recheck.json": "scaler: the Recheck ScheduleV2 (EventBridge Scheduler)",
+    "scheduled-recheck.json": "scaler's Recheck and traffic-gate's StuckCheck ScheduleV2 (EventBridge Scheduler)",
 }
 
 # Operators of the template's patterns that a near miss below proves moto evaluates like AWS.
@@ -112,6 +116,8 @@ NEAR_MISSES = {
     "CodeBuild phase change": variant("codebuild-failed.json", detail_dash_type="CodeBuild Build Phase Change"),
     "CodeBuild state change from another source": variant("codebuild-failed.json", source="aws.codepipeline"),
     "ECS service action": variant("ecs-deployment-failed.json", detail_dash_type="ECS Service Action"),
+    "ECS service action that is no alert": variant("ecs-service-task-start-impaired.json", detail__eventName="SERVICE_STEADY_STATE"),
+    "ECS hook that only started": variant("ecs-hook-awaiting-action.json", detail__eventName="HOOK_IN_PROGRESS"),
     "ECS task state change": variant("ecs-deployment-failed.json", detail_dash_type="ECS Task State Change"),
     "CodeDeploy instance state change": variant(
         "codedeploy-failure.json", detail_dash_type="CodeDeploy Instance State-change Notification"
@@ -203,6 +209,9 @@ class TemplateRulesRouteTheSamples(unittest.TestCase):
         # their payloads are what the template makes them send.
         scaler = [s for s in self.template.schedules() if s.function == SCALER]
         self.assertTrue(scaler, "the scaler's re-check schedule")
+        # The gate's stuck-deployment check: no Input, so Scheduler's own payload (the sample).
+        gate = [s for s in self.template.schedules() if s.function == TRAFFIC_GATE]
+        self.assertEqual([(s.kind, s.input) for s in gate], [("ScheduleV2", None)])
         with_failback = template_rules.Template(parameters={**PARAMETERS, "AutoFailback": "true"})
         failover = [s for s in with_failback.schedules() if s.function == REGION_FAILOVER]
         self.assertEqual(len(failover), 1, "the failover re-check schedule (AutoFailback=true)")

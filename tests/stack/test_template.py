@@ -217,7 +217,10 @@ class TranslatedTemplate(unittest.TestCase):
                     "ImagePushedFunctionEcrPush",
                     "BuildFinishedFunctionBuildStateChange",
                     "DeployEventsFunctionEcsDeployment",
+                    "DeployEventsFunctionEcsHookState",
+                    "DeployEventsFunctionEcsServiceAction",
                     "DeployEventsFunctionCodeDeployDeployment",
+                    "TrafficGateFunctionPauseHook",
                 ]
             ),
         )
@@ -291,7 +294,7 @@ class TranslatedTemplate(unittest.TestCase):
 
     def test_no_schedule_has_a_fixed_name(self):
         schedules = self.of_type("AWS::Scheduler::Schedule")
-        self.assertEqual(sorted(schedules), ["RegionFailoverRecheck", "ScalerFunctionRecheck"])
+        self.assertEqual(sorted(schedules), ["RegionFailoverRecheck", "ScalerFunctionRecheck", "TrafficGateFunctionStuckCheck"])
         for name, schedule in schedules.items():
             given = schedule["Properties"].get("Name")
             # A name must be unique per account and region: none (CloudFormation makes one), or the stack's.
@@ -321,7 +324,7 @@ class TranslatedTemplate(unittest.TestCase):
                 if services and services != ["lambda.amazonaws.com"]:
                     trusting[name] = statement
         self.assertEqual(
-            sorted(trusting), ["RegionFailoverRecheckRole", "ScalerRecheckRole", "TrafficGateInvokeRole"]
+            sorted(trusting), ["RegionFailoverRecheckRole", "ScalerRecheckRole", "TrafficGateInvokeRole", "TrafficGateScheduleRole"]
         )
         # ECS's hook role stays as AWS documents it (see the template's comment on it).
         self.assertNotIn("Condition", trusting.pop("TrafficGateInvokeRole"))
@@ -358,7 +361,15 @@ class TranslatedTemplate(unittest.TestCase):
                 self.assertNotIn("VPCAccess", json.dumps(self.resources[function_role(self.resources, name)]))
 
     def test_pass_role_only_for_the_named_task_roles_and_only_to_ecs_tasks(self):
-        (statement,) = statements_with([self.resources["RolloutPolicy"]["Properties"]["PolicyDocument"]], "iam:PassRole")
+        task_roles, hook_role = statements_with([self.resources["RolloutPolicy"]["Properties"]["PolicyDocument"]], "iam:PassRole")
+        # The lifecycle hooks' role, which UpdateService re-sends: the gate's, to ECS only; the
+        # gate's own rollback (UpdateService) passes it too.
+        gate_policy = self.resources["TrafficGatePassHookRole"]["Properties"]
+        self.assertEqual(gate_policy["Roles"], [{"Ref": "TrafficGateRole"}])
+        for statement in (hook_role, *statements_with([gate_policy["PolicyDocument"]], "iam:PassRole")):
+            self.assertEqual(statement["Resource"], {"Fn::GetAtt": ["TrafficGateInvokeRole", "Arn"]})
+            self.assertEqual(statement["Condition"], {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}})
+        statement = task_roles
         self.assertEqual(statement["Condition"], {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
         template = sam_template()
         resources = Evaluator(template, {"TaskRoleNames": "shop-task,ecsTaskExecutionRole"}).eval(statement["Resource"])

@@ -3,7 +3,7 @@
 
 use deckhand::event::deployment::DeploymentEvent;
 use deckhand::event::hook::HookInvocation;
-use deckhand::event::{alarm, codebuild, deployment, ecr, hook};
+use deckhand::event::{alarm, codebuild, deployment, ecr, hook, service_action};
 use deckhand_integration_tests::sample_event;
 
 #[test]
@@ -59,6 +59,19 @@ fn deployment_samples_decode() {
     let rollback = deployment::decode(sample_event("ecs-deployment-rollback.json")).unwrap();
     let DeploymentEvent::Ecs(rollback) = rollback else { unreachable!() };
     assert!(rollback.reason.unwrap().contains("rolling back to deploymentId"));
+
+    // ECS-native deployments: a pause awaiting action (AWS's example), tasks failing to start.
+    let Ok(DeploymentEvent::Hook(hook)) = deployment::decode(sample_event("ecs-hook-awaiting-action.json")) else {
+        panic!("ecs-hook-awaiting-action.json: not a hook state change")
+    };
+    assert_eq!(
+        (hook.name.as_str(), hook.hook_type.as_str(), hook.stage.as_str(), hook.cluster_and_service()),
+        ("HOOK_AWAITING_ACTION", "PAUSE", "POST_TEST_TRAFFIC_SHIFT", ("my-cluster", "my-service"))
+    );
+    let Ok(DeploymentEvent::ServiceAction(action)) = deployment::decode(sample_event("ecs-service-task-start-impaired.json")) else {
+        panic!("ecs-service-task-start-impaired.json: not a service action")
+    };
+    assert_eq!((action.name.as_str(), action.cluster_and_service()), (service_action::TASK_START_IMPAIRED, ("prod", "web")));
 
     let codedeploy = [
         ("codedeploy-start.json", "START"),

@@ -35,6 +35,8 @@ fn config(topic: &str) -> GateConfig {
         alarms: vec![],
         require_evidence: true,
         probe_hosts: ProbeHosts::Any,
+        analysis: Default::default(),
+        control: Default::default(),
     }
 }
 

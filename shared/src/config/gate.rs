@@ -1,9 +1,11 @@
-//! The traffic gate's settings: its defaults, which service tags override, and the hosts its
-//! probes may reach.
+//! The traffic gate's settings: its defaults, which service tags override, the hosts its
+//! probes may reach, and how it steers ECS-native deployments (`config::control`).
 
+use super::control::ControlConfig;
 use super::read::{number, optional, or_default, status_codes, topic_arn, true_or_false, words};
 use super::{ConfigError, FromEnv};
 use crate::quote::quote;
+use crate::usecase::traffic_gate::plan::AnalysisRules;
 
 /// Configuration of the `traffic-gate` function: defaults that service tags override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,12 @@ pub struct GateConfig {
     pub require_evidence: bool,
     /// `GATE_PROBE_HOSTS`: the hosts probe URLs may name (default: any, noted in the verdict).
     pub probe_hosts: ProbeHosts,
+    /// `GATE_ANALYSIS`: how production traffic shifts compare the new revision's target group with
+    /// the old one's (default: on, `requests=50 errors=1 latency=20 window=5m`); the tag
+    /// `deckhand:analysis` overrides it per service, in the same syntax.
+    pub analysis: AnalysisRules,
+    /// Pause hooks, operator requests and stuck-deployment detection.
+    pub control: ControlConfig,
 }
 
 impl FromEnv for GateConfig {
@@ -50,6 +58,12 @@ impl FromEnv for GateConfig {
             require_evidence: true_or_false(&lookup, "GATE_REQUIRE_EVIDENCE", true)?,
             probe_hosts: ProbeHosts::parse(&optional(&lookup, "GATE_PROBE_HOSTS").unwrap_or_default())
                 .map_err(|reason| ConfigError::Invalid { var: "GATE_PROBE_HOSTS", reason })?,
+            analysis: match optional(&lookup, "GATE_ANALYSIS") {
+                Some(value) => AnalysisRules::parse(&value, AnalysisRules::default())
+                    .map_err(|reason| ConfigError::Invalid { var: "GATE_ANALYSIS", reason })?,
+                None => AnalysisRules::default(),
+            },
+            control: ControlConfig::from_lookup(&lookup)?,
         };
         if config.healthy_threshold == 0 || config.unhealthy_threshold == 0 || config.max_probes < config.healthy_threshold {
             return Err(ConfigError::Invalid {
@@ -174,6 +188,23 @@ mod tests {
         assert!(with(&[("GATE_TIMEOUT_MS", "-1")]).unwrap_err().to_string().contains("GATE_TIMEOUT_MS"));
         assert!(with(&[("GATE_PATH", "health")]).unwrap_err().to_string().contains("GATE_PATH"));
         assert!(with(&[("GATE_MAX_PROBES", "1")]).unwrap_err().to_string().contains("GATE_MAX_PROBES"));
+    }
+
+    #[test]
+    fn gate_analysis_sets_the_defaults_in_the_tags_syntax() {
+        let with = |value: &'static str| {
+            GateConfig::from_lookup(move |var| match var {
+                "NOTIFY_TOPIC_ARN" => Some(TOPIC.into()),
+                "GATE_ANALYSIS" => Some(value.into()),
+                _ => None,
+            })
+        };
+        assert_eq!(with(" ").unwrap().analysis, AnalysisRules::default(), "blank is unset");
+        assert!(!with("off").unwrap().analysis.enabled);
+        let rules = with("requests=200 window=10m").unwrap().analysis;
+        assert_eq!((rules.min_requests, rules.window, rules.error_margin), (200, 600, 100));
+        let err = with("errors=lots").unwrap_err();
+        assert!(matches!(&err, ConfigError::Invalid { var: "GATE_ANALYSIS", reason } if reason.contains("\"errors=lots\"")), "{err}");
     }
 
     #[test]

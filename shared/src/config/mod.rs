@@ -3,13 +3,15 @@
 //! the traffic gate's in `gate`, the region failover's in `failover`; how a variable is read
 //! (lists, numbers, flags, ARNs) in `read`.
 
+mod control;
 mod failover;
 mod gate;
 mod read;
 
+pub use control::{ControlConfig, minutes};
 pub use failover::FailoverConfig;
 pub use gate::{GateConfig, HostPattern, ProbeHosts};
-pub use read::{cluster_listed, status_codes, words};
+pub use read::{cluster_listed, minutes_in, status_codes, words};
 
 use read::{cluster_list, flag, optional_cluster_list, or_default, project_list, topic_arn};
 use thiserror::Error;

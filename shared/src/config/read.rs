@@ -131,6 +131,21 @@ pub(super) fn true_or_false(lookup: &impl Fn(&str) -> Option<String>, var: &'sta
     }
 }
 
+/// A duration in whole minutes within `range`: `45`, `45m` or `2h` — the one spelling of
+/// durations in settings and tags (tag values allow no other units' symbols); `None` otherwise.
+pub fn minutes_in(value: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+    let value = value.trim();
+    let (number, unit) = match value.strip_suffix('h') {
+        Some(hours) => (hours, 60),
+        None => (value.strip_suffix('m').unwrap_or(value), 1),
+    };
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| number.parse::<u32>().ok())
+        .flatten()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|total| range.contains(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,12 @@
-//! Deployment state changes: `ECS Deployment State Change` (source `aws.ecs`) and
-//! `CodeDeploy Deployment State-change Notification` (source `aws.codedeploy`).
+//! What deploy-events receives, by detail-type: `ECS Deployment State Change`, `ECS Hook State
+//! Change` and `ECS Service Action` (source `aws.ecs`), and `CodeDeploy Deployment State-change
+//! Notification` (source `aws.codedeploy`).
 
+use super::hook_state::{self, HookStateChange};
 use super::limits::{
     ARN_MAX, CODEDEPLOY_DEPLOYMENT_ID_MAX, CODEDEPLOY_NAME_MAX, ECS_DEPLOYMENT_ID_MAX, ECS_NAME_MAX, EVENT_ID_MAX, STATE_MAX, at_most,
 };
+use super::service_action::{self, ServiceAction};
 use super::{EventError, detail, detail_type, envelope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,6 +15,33 @@ use serde_json::Value;
 pub enum DeploymentEvent {
     Ecs(EcsDeploymentChange),
     CodeDeploy(CodeDeployChange),
+    /// A lifecycle hook of an ECS-native deployment moved.
+    Hook(HookStateChange),
+    /// The service scheduler's report on a service (tasks that fail to start, …).
+    ServiceAction(ServiceAction),
+}
+
+impl DeploymentEvent {
+    /// The EventBridge event id, which a redelivery repeats.
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            DeploymentEvent::Ecs(change) => change.event_id.as_deref(),
+            DeploymentEvent::CodeDeploy(change) => change.event_id.as_deref(),
+            DeploymentEvent::Hook(change) => change.event_id.as_deref(),
+            DeploymentEvent::ServiceAction(action) => action.event_id.as_deref(),
+        }
+    }
+
+    /// The ECS service the event is about, (cluster, service); `None` for CodeDeploy, whose
+    /// events name a deployment group.
+    pub fn ecs_service(&self) -> Option<(&str, &str)> {
+        match self {
+            DeploymentEvent::Ecs(change) => Some(change.cluster_and_service()),
+            DeploymentEvent::CodeDeploy(_) => None,
+            DeploymentEvent::Hook(change) => Some(change.cluster_and_service()),
+            DeploymentEvent::ServiceAction(action) => Some(action.cluster_and_service()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +55,29 @@ pub struct EcsDeploymentChange {
 }
 
 impl EcsDeploymentChange {
-    /// `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE` → (cluster, service).
     pub fn cluster_and_service(&self) -> (&str, &str) {
-        let path = self.service_arn.split_once(":service/").map_or("", |(_, path)| path);
-        path.split_once('/').unwrap_or(("", path))
+        service_names(&self.service_arn)
     }
+}
+
+/// `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE` → (cluster, service); the older
+/// `…:service/SERVICE` is in the default cluster.
+pub fn service_names(service_arn: &str) -> (&str, &str) {
+    let path = service_arn.split_once(":service/").map_or("", |(_, path)| path);
+    path.split_once('/').unwrap_or(("default", path))
+}
+
+/// The service ARN among an ECS event's `resources`, its names no longer than ECS allows.
+pub(super) fn service_in_resources(resources: Option<&Value>) -> Result<String, EventError> {
+    let service_arn = resources
+        .and_then(Value::as_array)
+        .and_then(|r| r.iter().filter_map(Value::as_str).find(|arn| arn.contains(":service/")))
+        .ok_or_else(|| EventError::field("resources", "the ARN of the ECS service (arn:aws:ecs:…:service/CLUSTER/SERVICE)"))?;
+    at_most("resources", service_arn, ARN_MAX)?;
+    let (cluster, service) = service_names(service_arn);
+    at_most("resources (the cluster's name)", cluster, ECS_NAME_MAX)?;
+    at_most("resources (the service's name)", service, ECS_NAME_MAX)?;
+    Ok(service_arn.to_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,32 +112,25 @@ pub const ECS_DETAIL_TYPE: &str = "ECS Deployment State Change";
 pub const CODEDEPLOY_DETAIL_TYPE: &str = "CodeDeploy Deployment State-change Notification";
 
 pub fn decode(event: Value) -> Result<DeploymentEvent, EventError> {
-    match detail_type(&event, &[ECS_DETAIL_TYPE, CODEDEPLOY_DETAIL_TYPE])? {
+    let kinds = [ECS_DETAIL_TYPE, CODEDEPLOY_DETAIL_TYPE, hook_state::DETAIL_TYPE, service_action::DETAIL_TYPE];
+    match detail_type(&event, &kinds)? {
+        hook_state::DETAIL_TYPE => hook_state::decode(event).map(DeploymentEvent::Hook),
+        service_action::DETAIL_TYPE => service_action::decode(event).map(DeploymentEvent::ServiceAction),
         ECS_DETAIL_TYPE => {
             let resources = event.get("resources").cloned();
             let envelope = envelope(event, "aws.ecs", ECS_DETAIL_TYPE)?;
             let detail: EcsDetail = detail(envelope.detail)?;
-            let service_arn = resources
-                .as_ref()
-                .and_then(Value::as_array)
-                .and_then(|r| r.iter().filter_map(Value::as_str).find(|arn| arn.contains(":service/")))
-                .ok_or_else(|| EventError::field("resources", "the ARN of the ECS service (arn:aws:ecs:…:service/CLUSTER/SERVICE)"))?
-                .to_owned();
-            at_most("resources", &service_arn, ARN_MAX)?;
+            let service_arn = service_in_resources(resources.as_ref())?;
             at_most("detail.eventName", &detail.event_name, STATE_MAX)?;
             at_most("detail.deploymentId", &detail.deployment_id, ECS_DEPLOYMENT_ID_MAX)?;
-            let change = EcsDeploymentChange {
+            at_most("id", envelope.id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
+            Ok(DeploymentEvent::Ecs(EcsDeploymentChange {
                 event_id: envelope.id,
                 name: detail.event_name,
                 deployment_id: detail.deployment_id,
                 reason: detail.reason,
                 service_arn,
-            };
-            let (cluster, service) = change.cluster_and_service();
-            at_most("resources (the cluster's name)", cluster, ECS_NAME_MAX)?;
-            at_most("resources (the service's name)", service, ECS_NAME_MAX)?;
-            at_most("id", change.event_id.as_deref().unwrap_or_default(), EVENT_ID_MAX)?;
-            Ok(DeploymentEvent::Ecs(change))
+            }))
         }
         // The only other detail-type `detail_type` lets through.
         _ => {

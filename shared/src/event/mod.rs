@@ -6,7 +6,10 @@ pub mod codebuild;
 pub mod deployment;
 pub mod ecr;
 pub mod hook;
+pub mod hook_state;
 pub mod limits;
+pub mod operator;
+pub mod service_action;
 
 mod explain;
 

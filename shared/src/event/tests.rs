@@ -17,6 +17,8 @@ fn decoders() -> Vec<(&'static str, Decoder, Value)> {
         ("deployment", |e| deployment::decode(e).map(drop), sample("ecs-deployment-failed.json")),
         ("alarm", |e| alarm::decode(e).map(drop), sample("cloudwatch-alarm-scale-out.json")),
         ("hook", |e| hook::decode(e).map(drop), sample("ecs-hook-test-traffic.json")),
+        ("service action", |e| deployment::decode(e).map(drop), sample("ecs-service-task-start-impaired.json")),
+        ("hook state", |e| deployment::decode(e).map(drop), sample("ecs-hook-awaiting-action.json")),
     ]
 }
 
@@ -102,7 +104,8 @@ fn a_missing_or_non_object_event_names_the_real_problem() {
     assert_eq!(
         message,
         "malformed event: field `detail-type`: expected \"ECS Deployment State Change\" or \
-         \"CodeDeploy Deployment State-change Notification\" (it is missing)"
+         \"CodeDeploy Deployment State-change Notification\" or \"ECS Hook State Change\" or \
+         \"ECS Service Action\" (it is missing)"
     );
     let message = error(|e| deployment::decode(e).map(drop), json!({"detail-type": 7}));
     assert!(message.ends_with("got 7"), "{message}");

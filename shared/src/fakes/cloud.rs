@@ -5,7 +5,7 @@ use super::{Faults, lock};
 use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::ports::{Alarm, Alarms, AwsResult, Dns, DnsRecords, LoadBalancers, Notifier, ProbeOutcome, Prober, Target};
-use crate::ports::{MetricQuery, ScalingAlarm, ScalingAlarms, Watched};
+use crate::ports::{MetricQuery, MetricWindows, ScalingAlarm, ScalingAlarms, Watched};
 use crate::usecase::region_failover::plan::Side;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -53,7 +53,8 @@ pub struct FakeCloudWatch {
     alarms: Arc<Mutex<Vec<Alarm>>>,
     /// The scaler's view of alarms (with what they watch), apart from `alarms`.
     scaling_alarms: Arc<Mutex<Vec<ScalingAlarm>>>,
-    /// The newest datapoint of each metric, by namespace, name and dimensions.
+    /// Each metric's value by namespace, name and dimensions: its newest datapoint for the scaler,
+    /// its statistic over the window for the gate.
     metrics: Arc<Mutex<BTreeMap<MetricKey, f64>>>,
     faults: Faults,
 }
@@ -76,7 +77,8 @@ impl FakeCloudWatch {
         alarms.push(alarm);
     }
 
-    /// The metric's newest datapoint from now on (`None`: no datapoint in the window).
+    /// The metric's value from now on, newest datapoint and window statistic alike (`None`: no
+    /// datapoint in the window).
     pub fn set_metric(&self, metric: &MetricQuery, value: Option<f64>) {
         let mut metrics = lock(&self.metrics);
         match value {
@@ -120,11 +122,18 @@ impl ScalingAlarms for FakeCloudWatch {
     }
 }
 
-/// Target groups' health, and which target group each listener forwards to.
+impl MetricWindows for FakeCloudWatch {
+    async fn window_statistic(&self, metric: &MetricQuery, _now: u64) -> AwsResult<Option<f64>> {
+        self.faults.call("cloudwatch:GetMetricStatistics", || Ok(lock(&self.metrics).get(&metric_key(metric)).copied()))
+    }
+}
+
+/// Target groups' health and load balancers, and which target group each listener forwards to.
 #[derive(Debug, Clone, Default)]
 pub struct FakeElb {
     targets: Arc<Mutex<BTreeMap<String, Vec<Target>>>>,
     listeners: Arc<Mutex<BTreeMap<String, String>>>,
+    load_balancers: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
     faults: Faults,
 }
 
@@ -140,6 +149,11 @@ impl FakeElb {
     pub fn set_listener(&self, listener: &str, target_group: &str) {
         lock(&self.listeners).insert(listener.to_owned(), target_group.to_owned());
     }
+
+    /// The target group exists, routed to by `load_balancers`.
+    pub fn set_load_balancers(&self, target_group: &str, load_balancers: &[&str]) {
+        lock(&self.load_balancers).insert(target_group.to_owned(), load_balancers.iter().map(|lb| (*lb).to_owned()).collect());
+    }
 }
 
 impl LoadBalancers for FakeElb {
@@ -154,6 +168,24 @@ impl LoadBalancers for FakeElb {
 
     async fn forward_target_group(&self, listener: &str) -> AwsResult<Option<String>> {
         self.faults.call("elasticloadbalancing:DescribeListeners", || Ok(lock(&self.listeners).get(listener).cloned()))
+    }
+
+    /// As ELB: a target group of neither `set_targets` nor `set_load_balancers` does not exist.
+    async fn load_balancers_of(&self, target_groups: &[String]) -> AwsResult<BTreeMap<String, Vec<String>>> {
+        self.faults.call("elasticloadbalancing:DescribeTargetGroups", || {
+            let (known, targets) = (lock(&self.load_balancers), lock(&self.targets));
+            target_groups
+                .iter()
+                .map(|group| match known.get(group) {
+                    Some(balancers) => Ok((group.clone(), balancers.clone())),
+                    None if targets.contains_key(group) => Ok((group.clone(), Vec::new())),
+                    None => Err(HandlerError::Aws {
+                        operation: "elasticloadbalancing:DescribeTargetGroups",
+                        message: format!("TargetGroupNotFound: {group}"),
+                    }),
+                })
+                .collect()
+        })
     }
 }
 

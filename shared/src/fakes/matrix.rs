@@ -9,9 +9,11 @@ use std::fmt::Debug;
 use std::future::Future;
 
 /// Calls that change something in AWS: their failure must fail the invocation.
-pub const MUTATING: [&str; 9] = [
+pub const MUTATING: [&str; 11] = [
     "ecs:RegisterTaskDefinition",
     "ecs:UpdateService",
+    "ecs:StopServiceDeployment",
+    "ecs:ContinueServiceDeployment",
     "ecs:TagResource",
     "ecs:UntagResource",
     "codedeploy:CreateDeployment",

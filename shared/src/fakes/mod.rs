@@ -12,7 +12,7 @@ pub mod matrix;
 
 pub use cloud::{FakeCloudWatch, FakeDns, FakeElb, FakeProber, FakeSns};
 pub use codedeploy::{FakeCodeDeploy, FakeDeployment};
-pub use ecs::{FakeEcs, FakeService, native_deployment};
+pub use ecs::{FakeEcs, FakeService, native_deployment, pause_hook};
 pub use logs::CapturedLogs;
 
 use crate::error::HandlerError;

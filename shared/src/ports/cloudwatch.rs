@@ -1,4 +1,5 @@
-//! CloudWatch as the use cases see it: alarms to act on, and alarms and metrics to scale by.
+//! CloudWatch as the use cases see it: alarms to act on, alarms and metrics to scale by, and
+//! metrics over a window to compare target groups by.
 
 use super::AwsResult;
 use std::collections::BTreeMap;
@@ -85,4 +86,13 @@ pub trait ScalingAlarms {
     /// The newest datapoint of `metric` (its period and statistic) in the last few periods before
     /// `now` (seconds since the epoch); `None` when there is none.
     fn latest_value(&self, metric: &MetricQuery, now: u64) -> impl Future<Output = AwsResult<Option<f64>>> + Send;
+}
+
+/// CloudWatch metrics as the traffic gate compares target groups by: a statistic over the last
+/// few minutes.
+pub trait MetricWindows {
+    /// `metric`'s statistic over the `metric.period` seconds up to `now` (seconds since the
+    /// epoch) as one period: `Sum` adds up, a percentile is over the whole window; `None` when
+    /// the window holds no datapoint.
+    fn window_statistic(&self, metric: &MetricQuery, now: u64) -> impl Future<Output = AwsResult<Option<f64>>> + Send;
 }

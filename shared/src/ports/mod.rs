@@ -7,7 +7,7 @@ mod codedeploy;
 mod ecs;
 mod native;
 
-pub use cloudwatch::{Alarm, Alarms, MetricQuery, ScalingAlarm, ScalingAlarms, Watched};
+pub use cloudwatch::{Alarm, Alarms, MetricQuery, MetricWindows, ScalingAlarm, ScalingAlarms, Watched};
 pub use codedeploy::{ActiveDeployment, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported};
 pub use ecs::{
     Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service, ServiceCapacity,
@@ -35,6 +35,12 @@ pub trait LoadBalancers {
     fn target_health(&self, target_group: &str) -> impl Future<Output = AwsResult<Vec<Target>>> + Send;
     /// The target group a listener forwards to (the heaviest, when weighted).
     fn forward_target_group(&self, listener: &str) -> impl Future<Output = AwsResult<Option<String>>> + Send;
+    /// The load balancers that route to each of these target groups (ARNs, by target group); a
+    /// target group that does not exist is an error, as ELB answers.
+    fn load_balancers_of(
+        &self,
+        target_groups: &[String],
+    ) -> impl Future<Output = AwsResult<std::collections::BTreeMap<String, Vec<String>>>> + Send;
 }
 
 pub trait Notifier {

@@ -382,7 +382,8 @@ fn hook_details() {
         TrafficGate::new(config, ports)
     }
     let runtime = runtime();
-    let hooks = samples(&["ecs-hook-"]);
+    // Lifecycle hook invocations; `ECS Hook State Change` events (with a detail-type) are not hooks.
+    let hooks: Vec<Value> = samples(&["ecs-hook-"]).into_iter().filter(|hook| hook.get("detail-type").is_none()).collect();
     // What the gate returns, to be sent back mutated: after one call and after two.
     let mut carried = Vec::new();
     let gate = world();

@@ -1,5 +1,7 @@
-//! CloudWatch alarms through the SDK: metric and composite alarms by name; the scaler's reads in `scaling`.
+//! CloudWatch alarms through the SDK: metric and composite alarms by name; the scaler's reads in
+//! `scaling`; GetMetricStatistics, for the scaler and the gate's window statistics, in `metrics`.
 
+mod metrics;
 mod scaling;
 
 use super::aws_error;

@@ -1,8 +1,10 @@
-//! Elastic Load Balancing v2 through the SDK: target health and listener forwarding.
+//! Elastic Load Balancing v2 through the SDK: target health, listener forwarding, and the load
+//! balancers of target groups.
 
 use super::aws_error;
 use crate::ports::{AwsResult, LoadBalancers, Target};
 use aws_sdk_elasticloadbalancingv2::Client;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct SdkElb {
@@ -65,5 +67,22 @@ impl LoadBalancers for SdkElb {
             }
         }
         Ok(best.map(|(_, arn)| arn))
+    }
+
+    async fn load_balancers_of(&self, target_groups: &[String]) -> AwsResult<BTreeMap<String, Vec<String>>> {
+        // The gate names two target groups: one page (up to 400) holds them, no paginator needed.
+        let output = self
+            .client
+            .describe_target_groups()
+            .set_target_group_arns(Some(target_groups.to_vec()))
+            .send()
+            .await
+            .map_err(|err| aws_error("elasticloadbalancing:DescribeTargetGroups", err))?;
+        Ok(output
+            .target_groups
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|group| Some((group.target_group_arn?, group.load_balancer_arns.unwrap_or_default())))
+            .collect())
     }
 }

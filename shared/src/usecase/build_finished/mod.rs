@@ -22,7 +22,7 @@ use crate::error::HandlerError;
 use crate::event::codebuild::{self, BuildStateChange};
 use crate::notify::Severity;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult, Sent};
-use crate::ports::{CodeDeployments, EcsServices, Notifier, ServiceCapacity, TaskDefinitions};
+use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, ServiceCapacity, TaskDefinitions};
 use crate::recent::RecentEvents;
 use crate::usecase::image_pushed::plan::ImagePush;
 use crate::usecase::image_pushed::rollout::Rollout;
@@ -40,7 +40,7 @@ pub struct BuildFinished<E, C, N> {
     recent: RecentEvents,
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: Notifier> BuildFinished<E, C, N> {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> BuildFinished<E, C, N> {
     pub fn new(config: BuildFinishedConfig, notifier: N, rollout: Option<Rollout<E, C, N>>) -> Self {
         Self { config, notifier, rollout, recent: RecentEvents::default() }
     }

@@ -1,17 +1,20 @@
-//! `deploy-events`: ECS deployment state changes and CodeDeploy deployment state changes →
-//! notifications naming the service, the revisions, the outcome and, on failure, the reason.
+//! `deploy-events`: ECS deployment state changes, the lifecycle hooks of ECS-native deployments,
+//! services whose tasks fail to start, and CodeDeploy deployment state changes → notifications
+//! naming the service, the revisions, the outcome and, on failure, the reason.
 
+mod native;
 mod notification;
 #[cfg(test)]
 mod tests;
 
+pub use native::{Filed, hook_notification, hook_report, service_action_notification, service_action_report};
 pub use notification::{EcsState, Unread, codedeploy_notification, ecs_notification};
 
 use crate::config::DeployEventsConfig;
 use crate::error::HandlerError;
 use crate::event::deployment::{self, DeploymentEvent};
 use crate::outcome::{Outcome, Sent};
-use crate::ports::{CodeDeployments, Notifier, ServiceDeployments};
+use crate::ports::{CodeDeployments, EcsDeployment, Notifier, ServiceDeployments};
 use crate::recent::RecentEvents;
 use serde_json::{Value, json};
 use tracing::info;
@@ -33,12 +36,14 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
 
     pub async fn handle(&self, event: Value) -> Result<Outcome, HandlerError> {
         let event = deployment::decode(event)?;
-        let event_id = match &event {
-            DeploymentEvent::Ecs(change) => change.event_id.clone(),
-            DeploymentEvent::CodeDeploy(change) => change.event_id.clone(),
-        };
+        let event_id = event.event_id().map(str::to_owned);
         if event_id.as_deref().is_some_and(|id| self.recent.contains(id)) {
             return Ok(Outcome::ignored(FUNCTION, event_id, "duplicate delivery: this event was already reported"));
+        }
+        if let Some((cluster, _)) = event.ecs_service()
+            && !self.watches(cluster)
+        {
+            return Ok(self.ignored(event_id, format!("cluster {cluster} is not in CLUSTERS")));
         }
         // The lookups only enrich the message: one that fails (a cluster or group deleted since,
         // access denied, throttling) leaves its details out and says so, and the alert goes out
@@ -48,11 +53,7 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
         let notification = match &event {
             DeploymentEvent::Ecs(change) => {
                 let (cluster, service) = change.cluster_and_service();
-                if !self.watches(cluster) {
-                    return Ok(self.ignored(event_id, format!("cluster {cluster} is not in CLUSTERS")));
-                }
-                let deployments = Unread::note(self.ecs.deployments_of(cluster, service).await, "revisions", &mut unread);
-                ecs_notification(change, &deployments.unwrap_or_default(), &unread)
+                ecs_notification(change, &self.revisions(cluster, service, &mut unread).await, &unread)
             }
             DeploymentEvent::CodeDeploy(change) => {
                 // The group says whether the event is ours at all (the rule matches every CodeDeploy
@@ -72,6 +73,23 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
                 let details = Unread::note(self.codedeploy.deployment(&change.deployment_id).await, "revision and error", &mut unread);
                 codedeploy_notification(change, &details.unwrap_or_default(), &services, &unread)
             }
+            // Whether a native event is reported is decided from the event alone, before any call.
+            DeploymentEvent::Hook(change) => {
+                let filed = match hook_report(&change.name, &change.hook_type) {
+                    Ok(filed) => filed,
+                    Err(why) => return Ok(self.ignored(event_id, why)),
+                };
+                let (cluster, service) = change.cluster_and_service();
+                hook_notification(change, filed, &self.revisions(cluster, service, &mut unread).await, &unread)
+            }
+            DeploymentEvent::ServiceAction(action) => {
+                let filed = match service_action_report(&action.name) {
+                    Ok(filed) => filed,
+                    Err(why) => return Ok(self.ignored(event_id, why)),
+                };
+                let (cluster, service) = action.cluster_and_service();
+                service_action_notification(action, filed, &self.revisions(cluster, service, &mut unread).await, &unread)
+            }
         };
         let message_id = self.notifier.publish(&notification).await?;
         if let Some(id) = &event_id {
@@ -84,6 +102,11 @@ impl<E: ServiceDeployments, C: CodeDeployments, N: Notifier> DeployEvents<E, C, 
         }
         info!(outcome = %json!(outcome), "reported");
         Ok(outcome)
+    }
+
+    /// The service's deployments and their revisions; none, noted in `unread`, when they cannot be read.
+    async fn revisions(&self, cluster: &str, service: &str, unread: &mut Vec<Unread>) -> Vec<EcsDeployment> {
+        Unread::note(self.ecs.deployments_of(cluster, service).await, "revisions", unread).unwrap_or_default()
     }
 
     fn watches(&self, cluster: &str) -> bool {

@@ -24,13 +24,13 @@ impl Unread {
         lookup.map_err(|err| unread.push(Unread { what, why: clip(&err.to_string(), REASON_MAX) })).ok()
     }
 
-    fn line(&self) -> String {
+    pub(super) fn line(&self) -> String {
         format!("Not read:   {}: {}\n", self.what, self.why)
     }
 }
 
 /// `arn:…:task-definition/web:8` → `web:8`.
-fn revision_name(arn: &str) -> &str {
+pub(super) fn revision_name(arn: &str) -> &str {
     arn.rsplit_once("task-definition/").map_or(arn, |(_, name)| name)
 }
 

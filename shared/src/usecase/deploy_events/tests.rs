@@ -9,6 +9,7 @@ use crate::ports::{DeploymentDetails, DeploymentGroup, EcsDeployment};
 mod bounds;
 mod failed_lookups;
 mod fault_matrix;
+mod native;
 
 fn ecs_change(name: &str, reason: Option<&str>) -> EcsDeploymentChange {
     EcsDeploymentChange {

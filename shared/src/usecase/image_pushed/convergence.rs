@@ -3,7 +3,8 @@
 
 use super::tests::{DIGEST, OLDER, active_deployment, blue_green, handle, pinned, push, tracking, web_task_definition};
 use crate::fakes::matrix::{self, World};
-use crate::fakes::{FakeAws, Fault, Faults};
+use crate::fakes::{FakeAws, Fault, Faults, native_deployment};
+use crate::ports::Strategy;
 use crate::tags;
 use std::collections::BTreeSet;
 
@@ -67,11 +68,15 @@ async fn a_service_already_at_the_digest_without_deckhand_is_not_announced() {
     assert!(aws.sns.published().is_empty(), "a person pinned it: there is no deployment of Deckhand's to announce");
 }
 
-/// What a push leaves in the fakes, for the matrix: each service's revision and marker, the
-/// revisions registered, CodeDeploy's deployments, the notices by deduplication id.
+/// A service's ECS-native deployments: (status, target task definition).
+type Natives = Vec<(String, Option<String>)>;
+
+/// What a push leaves in the fakes, for the matrix: each service's revision, marker and ECS-native
+/// deployments (status, target), the revisions registered, CodeDeploy's deployments, the notices
+/// by deduplication id.
 #[derive(Debug, PartialEq)]
 struct Left {
-    services: Vec<(String, String, Option<String>)>,
+    services: Vec<(String, String, Option<String>, Natives)>,
     revisions: usize,
     deployments: Vec<(String, Option<String>)>,
     notices: BTreeSet<String>,
@@ -83,7 +88,8 @@ fn left(aws: &FakeAws, services: &[&str]) -> Left {
             .iter()
             .map(|name| {
                 let service = aws.ecs.service("prod", name);
-                (name.to_string(), service.task_definition.clone(), service.tags.get(tags::ANNOUNCED).cloned())
+                let native = service.native.iter().map(|d| (d.status.clone(), d.target_task_definition().map(str::to_owned))).collect();
+                (name.to_string(), service.task_definition.clone(), service.tags.get(tags::ANNOUNCED).cloned(), native)
             })
             .collect(),
         revisions: aws.ecs.revisions("web").len(),
@@ -131,6 +137,18 @@ fn superseding() -> Pushed {
     Pushed { aws, services: &["web"] }
 }
 
+/// A CANARY service with a `deckhand:shift`, deploying an older image: stopped with rollback,
+/// superseded by a deployment of the pushed one.
+fn native_superseding() -> Pushed {
+    let aws = FakeAws::new();
+    let v1 = web_task_definition(&aws, "web");
+    let older = aws.ecs.add_task_definition("web", &[("web", &pinned(OLDER))]);
+    let mut service = tracking("web", &v1).strategy(Strategy::Canary).tag(tags::SHIFT, "canary=10 step-bake=5m bake=15m");
+    service.native.push(native_deployment(&service, 0, &v1, &older));
+    aws.ecs.add_service(service);
+    Pushed { aws, services: &["web"] }
+}
+
 /// Two ECS services sharing one revision: they share the new one too.
 fn sharing() -> Pushed {
     let aws = FakeAws::new();
@@ -144,6 +162,7 @@ fn sharing() -> Pushed {
 async fn fault_matrix() {
     let cells = matrix::run("image-pushed: rolling update", rolling).await
         + matrix::run("image-pushed: blue/green superseding an older image", superseding).await
-        + matrix::run("image-pushed: two services sharing a revision", sharing).await;
+        + matrix::run("image-pushed: two services sharing a revision", sharing).await
+        + matrix::run("image-pushed: ECS canary superseding an older image", native_superseding).await;
     assert!(cells > 0);
 }

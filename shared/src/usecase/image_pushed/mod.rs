@@ -6,6 +6,7 @@ pub mod image;
 pub mod notification;
 pub mod plan;
 pub mod rollout;
+pub mod shift;
 pub mod tag_policy;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -13,7 +14,7 @@ pub(crate) mod tests;
 use crate::error::HandlerError;
 use crate::event::ecr;
 use crate::outcome::Outcome;
-use crate::ports::{CodeDeployments, EcsServices, Notifier, ServiceCapacity, TaskDefinitions};
+use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, ServiceCapacity, TaskDefinitions};
 use plan::ImagePush;
 use rollout::Rollout;
 use serde_json::Value;
@@ -25,7 +26,7 @@ pub struct ImagePushed<E, C, N> {
     rollout: Rollout<E, C, N>,
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
     pub fn new(rollout: Rollout<E, C, N>) -> Self {
         Self { rollout }
     }

@@ -2,7 +2,7 @@
 
 use super::plan::{ImagePush, short_digest};
 use crate::notify::{Notification, Severity, field};
-use crate::ports::{Controller, ImageUpdate, Registered, Service};
+use crate::ports::{Controller, ImageUpdate, Registered, Service, Strategy};
 use serde_json::json;
 
 pub fn deployed_notification(
@@ -11,13 +11,15 @@ pub fn deployed_notification(
     registered: &Registered,
     deployment_id: Option<&str>,
     updates: &[ImageUpdate],
+    strategy: Option<Strategy>,
     superseded: Option<&str>,
 ) -> Notification {
     let cluster = service.cluster_name();
     let tag = field(push.tag.as_deref().unwrap_or("(untagged)"));
-    let how = match service.controller {
-        Controller::CodeDeploy => "CodeDeploy blue/green",
-        _ => "ECS rolling update, circuit breaker with rollback",
+    let how = match (service.controller, strategy) {
+        (Controller::CodeDeploy, _) => "CodeDeploy blue/green".to_owned(),
+        (_, Some(strategy)) => format!("ECS {}: traffic shifts to the new revision, rolled back on failure", strategy.as_str()),
+        _ => "ECS rolling update, circuit breaker with rollback".to_owned(),
     };
     // A notice sent by a retry names no deployment id for a rolling update: the first attempt
     // started it, and only its answer knew the id.
@@ -56,6 +58,7 @@ pub fn deployed_notification(
             "digest": push.digest,
             "service_arn": service.arn,
             "controller": service.controller.as_str(),
+            "strategy": strategy.map(Strategy::as_str),
             "task_definition": registered.arn,
             "revision": registered.revision,
             "deployment_id": deployment_id,

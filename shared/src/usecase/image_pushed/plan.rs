@@ -9,6 +9,9 @@ use crate::quote::quote;
 use crate::tags;
 use std::collections::BTreeMap;
 
+mod native;
+pub use native::{NativeRollout, to_supersede};
+
 /// Docker label recording the tag a digest-pinned image was pushed as.
 pub const IMAGE_TAG_LABEL: &str = "deckhand.image-tag";
 
@@ -49,7 +52,7 @@ pub enum Decision {
 }
 
 /// What a push asks of one service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RolloutPlan {
     /// The push is not for this service, or Deckhand does not deploy it: why.
     Ignore(String),
@@ -58,6 +61,8 @@ pub enum RolloutPlan {
     Unchanged { reason: String, owed: Option<OwedNotice> },
     /// A new revision with these images, rolled out by ECS.
     Rolling { updates: Vec<ImageUpdate> },
+    /// A new revision with these images, deployed by ECS shifting traffic between revisions.
+    Native(NativeRollout),
     /// A new revision with these images, deployed blue/green by CodeDeploy.
     BlueGreen(BlueGreen),
 }
@@ -76,8 +81,8 @@ pub struct BlueGreen {
     pub supersede: Option<String>,
 }
 
-/// The deployment a CodeDeploy group is running, and the revision it deploys (`None` when its
-/// AppSpec names no task definition).
+/// The deployment a CodeDeploy group or an ECS-native service is running, and the revision it
+/// deploys (`None` when its AppSpec or service revision names no task definition).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveRollout {
     pub id: String,
@@ -115,8 +120,8 @@ pub fn reusable(latest: &TaskDefinition, source: &TaskDefinition, updates: &[Ima
     latest.revised_from.as_deref() == Some(source.arn.as_str()) && latest.containers == updated_containers(source, updates)
 }
 
-/// How `push` reaches `service`, which runs `current`. A blue/green plan is first made without
-/// knowing the group's `active` deployment; the caller then looks it up and plans again with it.
+/// How `push` reaches `service`, which runs `current`. A CodeDeploy or ECS-native plan is first
+/// made without knowing the `active` deployment; the caller then looks it up and plans again.
 pub fn plan(push: &ImagePush, service: &Service, current: &TaskDefinition, active: Option<&ActiveRollout>) -> RolloutPlan {
     let only_container = service.tags.get(tags::CONTAINER).map(String::as_str);
     let updates = match decide(push, &current.containers, only_container) {
@@ -129,6 +134,12 @@ pub fn plan(push: &ImagePush, service: &Service, current: &TaskDefinition, activ
     };
     match service.controller {
         Controller::External => RolloutPlan::Ignore("deployment controller EXTERNAL: deployments are not Deckhand's".into()),
+        Controller::Ecs if service.strategy.shifts_traffic() => native::rollout(push, service, updates, active, only_container),
+        Controller::Ecs if service.tags.contains_key(tags::SHIFT) => RolloutPlan::Ignore(format!(
+            "{} applies to BLUE_GREEN, LINEAR and CANARY services; this one is ROLLING, and switching it (ECS shifts traffic \
+             only behind a load balancer's advanced configuration) is not Deckhand's call",
+            tags::SHIFT
+        )),
         Controller::Ecs => RolloutPlan::Rolling { updates },
         Controller::CodeDeploy => {
             let (Some(application), Some(group)) = (service.tags.get(tags::CODEDEPLOY_APP), service.tags.get(tags::CODEDEPLOY_GROUP))
@@ -142,11 +153,8 @@ pub fn plan(push: &ImagePush, service: &Service, current: &TaskDefinition, activ
             let Some(load_balancer) = service.load_balancers.first() else {
                 return RolloutPlan::Ignore("deployment controller CODE_DEPLOY needs a load balancer on the service".into());
             };
-            if let Some(ActiveRollout { id, revision: Some(revision) }) = active
-                && decide(push, &revision.containers, only_container) == Decision::Unchanged
-            {
-                let reason = format!("already deploying {} in CodeDeploy deployment {id}", short_digest(&push.digest));
-                return RolloutPlan::Unchanged { reason, owed: owed(push, service, revision, Some(id)) };
+            if let Some(unchanged) = already_deploying(push, service, active, only_container, "CodeDeploy deployment") {
+                return unchanged;
             }
             RolloutPlan::BlueGreen(BlueGreen {
                 application: application.clone(),
@@ -159,6 +167,22 @@ pub fn plan(push: &ImagePush, service: &Service, current: &TaskDefinition, activ
             })
         }
     }
+}
+
+/// `Unchanged` when the `active` deployment (`what` names its kind) already deploys the pushed
+/// image, with the notice still owed for it.
+fn already_deploying(
+    push: &ImagePush,
+    service: &Service,
+    active: Option<&ActiveRollout>,
+    only_container: Option<&str>,
+    what: &str,
+) -> Option<RolloutPlan> {
+    let Some(ActiveRollout { id, revision: Some(revision) }) = active else { return None };
+    (decide(push, &revision.containers, only_container) == Decision::Unchanged).then(|| {
+        let reason = format!("already deploying {} in {what} {id}", short_digest(&push.digest));
+        RolloutPlan::Unchanged { reason, owed: owed(push, service, revision, Some(id)) }
+    })
 }
 
 /// `sha256:4f1c6e2d9b8a` — enough to tell images apart at a glance.

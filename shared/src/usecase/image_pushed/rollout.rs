@@ -1,16 +1,17 @@
 //! Brings every opted-in service that tracks a pushed image to it: digest-pinned revision →
-//! deployment (ECS rolling or CodeDeploy blue/green) → notification. Shared by `image-pushed`
-//! (ECR push events) and `build-finished` (images a CodeBuild build exported). What to do with
-//! each service is `plan::plan`'s decision; this module observes and acts.
+//! deployment (ECS rolling, ECS-native traffic shift, or CodeDeploy blue/green) → notification.
+//! Shared by `image-pushed` (ECR push events) and `build-finished` (images a CodeBuild build
+//! exported). What to do with each service is `plan::plan`'s decision; this module observes and
+//! acts.
 
 use super::notification::deployed_notification;
-use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, track_mismatch};
+use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, to_supersede, track_mismatch};
 use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{
-    BlueGreenRequest, CodeDeployments, EcsServices, ImageUpdate, Notifier, Registered, Service, ServiceCapacity, TaskDefinition,
-    TaskDefinitions,
+    BlueGreenRequest, CodeDeployments, Controller, EcsServices, ImageUpdate, NativeDeployments, Notifier, Registered, Service,
+    ServiceCapacity, Strategy, TaskDefinition, TaskDefinitions,
 };
 use crate::tags;
 use serde_json::json;
@@ -41,6 +42,8 @@ enum Step {
         registered: Registered,
         deployment_id: String,
         updates: Vec<ImageUpdate>,
+        /// ECS-native deployments: the strategy.
+        strategy: Option<Strategy>,
         superseded: Option<String>,
     },
     /// Already at the pushed image, deployed by an earlier delivery whose notice did not go out.
@@ -50,7 +53,7 @@ enum Step {
     },
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
     pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N) -> Self {
         Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier }
     }
@@ -91,10 +94,12 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         let announced = match self.deploy_service(push, service, memo).await {
             Ok(Step::Done(result)) => return result,
             Err(err) => return ResourceResult::Failed { error: err.to_string() },
-            Ok(Step::Deployed { registered, deployment_id, updates, superseded }) => {
-                let notification = deployed_notification(push, service, &registered, Some(&deployment_id), &updates, superseded.as_deref());
+            Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded }) => {
+                let notification =
+                    deployed_notification(push, service, &registered, Some(&deployment_id), &updates, strategy, superseded.as_deref());
                 let result = ResourceResult::Deployed {
                     controller: service.controller.as_str(),
+                    strategy: strategy.map(Strategy::as_str),
                     task_definition: registered.arn,
                     revision: registered.revision,
                     deployment_id,
@@ -105,7 +110,9 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
             }
             Ok(Step::Owed { reason, notice }) => {
                 let registered = Registered { arn: notice.task_definition, revision: notice.revision };
-                let notification = deployed_notification(push, service, &registered, notice.deployment_id.as_deref(), &[], None);
+                // The strategy the service reads now: the one its deployment was started with.
+                let strategy = (service.controller == Controller::Ecs && service.strategy.shifts_traffic()).then_some(service.strategy);
+                let notification = deployed_notification(push, service, &registered, notice.deployment_id.as_deref(), &[], strategy, None);
                 let reason = format!("{reason}; its deployment notice, owed by an earlier delivery, is sent now");
                 self.announce(push, service, &notification).await.map(|()| ResourceResult::Unchanged { reason })
             }
@@ -129,9 +136,12 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         }
         let current = self.describe(&service.task_definition, memo).await?;
         let mut decided = plan(push, service, &current, None);
-        if let RolloutPlan::BlueGreen(blue_green) = &decided
-            && let Some(active) = self.active_rollout(blue_green, memo).await?
-        {
+        let active = match &decided {
+            RolloutPlan::BlueGreen(blue_green) => self.active_rollout(blue_green, memo).await?,
+            RolloutPlan::Native(_) => self.advancing_deployment(service, memo).await?,
+            _ => None,
+        };
+        if let Some(active) = active {
             decided = plan(push, service, &current, Some(&active));
         }
         match decided {
@@ -141,7 +151,18 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
             RolloutPlan::Rolling { updates } => {
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
                 let deployment_id = self.ecs.roll_out(service, &registered.arn, None).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates, superseded: None })
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded: None })
+            }
+            RolloutPlan::Native(native) => {
+                let registered = self.register(&current, native.updates.clone(), push, memo).await?;
+                // Stopped first: a failed stop fails the service before anything is deployed.
+                if let Some(arn) = &native.supersede {
+                    info!(service = service.name, deployment = arn, "stopping the deployment of an older image");
+                    self.ecs.stop_with_rollback(arn).await?;
+                }
+                let deployment_id = self.ecs.roll_out(service, &registered.arn, native.shift.as_ref()).await?;
+                let (updates, strategy, superseded) = (native.updates, Some(native.strategy), native.supersede);
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded })
             }
             RolloutPlan::BlueGreen(blue_green) => {
                 let registered = self.register(&current, blue_green.updates.clone(), push, memo).await?;
@@ -159,7 +180,8 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
                     description: format!("Deckhand: {}:{} ({})", push.repository, push.tag.as_deref().unwrap_or("-"), push.digest),
                 };
                 let deployment_id = self.create_when_free(&request).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates: blue_green.updates, superseded: blue_green.supersede })
+                let (updates, superseded) = (blue_green.updates, blue_green.supersede);
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded })
             }
         }
     }
@@ -169,11 +191,23 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity, C: CodeDeployments, N: 
         let Some(active) = self.codedeploy.active_deployment(&blue_green.application, &blue_green.deployment_group).await? else {
             return Ok(None);
         };
-        let revision = match &active.task_definition {
+        Ok(Some(self.with_revision(active.id, active.task_definition.as_deref(), memo).await?))
+    }
+
+    /// The ECS-native deployment of the service a new one would supersede, and its revision.
+    async fn advancing_deployment(&self, service: &Service, memo: &mut Memo) -> Result<Option<ActiveRollout>, HandlerError> {
+        let deployments = self.ecs.recent_deployments(&service.cluster_arn, &service.arn).await?;
+        let Some(advancing) = to_supersede(&deployments) else { return Ok(None) };
+        Ok(Some(self.with_revision(advancing.arn.clone(), advancing.target_task_definition(), memo).await?))
+    }
+
+    /// Deployment `id` with the task definition it deploys, described.
+    async fn with_revision(&self, id: String, task_definition: Option<&str>, memo: &mut Memo) -> Result<ActiveRollout, HandlerError> {
+        let revision = match task_definition {
             Some(arn) => Some(self.describe(arn, memo).await?),
             None => None,
         };
-        Ok(Some(ActiveRollout { id: active.id, revision }))
+        Ok(ActiveRollout { id, revision })
     }
 
     /// CreateDeployment, waiting (bounded) while the group's stopped deployment rolls back:

@@ -4,17 +4,14 @@
 //! names it, and nothing is done. A misspelt safety flag (`"dryrun": true`) must never run the
 //! real thing.
 
+use crate::event::operator::only_fields;
 use crate::event::{EventError, decode_at};
-use crate::quote::{clip, quote};
+use crate::quote::quote;
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Every field an operator request may have.
 pub const FIELDS: [&str; 2] = ["action", "dryRun"];
-
-/// Most unknown fields an error names (the rest are counted), and most characters of each name.
-const NAMED_MAX: usize = 3;
-const NAME_MAX: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -63,24 +60,7 @@ pub fn is_operator_request(event: &Value) -> bool {
 /// Decodes an operator request; unknown fields, a missing or unknown `action`, and a `dryRun`
 /// that is not `true` or `false` are errors that name the field.
 pub fn decode(event: Value) -> Result<OperatorRequest, EventError> {
-    let Value::Object(fields) = &event else {
-        return Err(EventError::field(
-            "(event)",
-            "a JSON object {\"action\": \"failover\" | \"failback\" | \"status\", \"dryRun\": true | false}",
-        ));
-    };
-    let unknown: Vec<String> = fields.keys().filter(|key| !FIELDS.contains(&key.as_str())).map(|key| clip(key, NAME_MAX)).collect();
-    if let Some(first) = unknown.first() {
-        let mut which = unknown.iter().take(NAMED_MAX).map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-        if unknown.len() > NAMED_MAX {
-            which.push_str(&format!(" and {} more", unknown.len() - NAMED_MAX));
-        }
-        let plural = if unknown.len() == 1 { "" } else { "s" };
-        return Err(EventError::field(
-            first.clone(),
-            format!("only `action` and `dryRun` in an operator request: unknown field{plural} {which}; nothing was done"),
-        ));
-    }
+    only_fields(&event, &FIELDS, "{\"action\": \"failover\" | \"failback\" | \"status\", \"dryRun\": true | false}")?;
     let raw: Raw = decode_at(event, "")?;
     let action = match raw.action.as_str() {
         "failover" => Action::Failover,

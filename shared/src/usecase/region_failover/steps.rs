@@ -6,6 +6,7 @@ use super::StepResult;
 use super::plan::{Side, Step};
 use crate::error::HandlerError;
 use crate::ports::{Alarms, Capacity, Dns, Notifier, ServiceCapacity};
+use crate::runtime::rfc3339;
 use crate::tags;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -75,7 +76,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             Step::Freeze { side, cluster, service } => {
                 let arn = arn_of(*side, cluster, service)?;
                 let now = (self.now)();
-                let reason = format!("{}{} at {}", tags::FAILOVER_FREEZE_PREFIX, self.region(side.other()), timestamp(now));
+                let reason = format!("{}{} at {}", tags::FAILOVER_FREEZE_PREFIX, self.region(side.other()), rfc3339(now));
                 self.ports(*side).ecs.tag_service(&arn, tags::FREEZE, &reason).await?;
                 Ok(("done", format!("{cluster}/{service} in {}: {} = {reason}", self.region(*side), tags::FREEZE)))
             }
@@ -110,10 +111,4 @@ fn on_side(capacities: &[Vec<Capacity>; 2], side: Side) -> &[Capacity] {
         Side::Primary => &capacities[0],
         Side::Standby => &capacities[1],
     }
-}
-
-/// RFC 3339, as tag values allow.
-fn timestamp(epoch: u64) -> String {
-    let at = i64::try_from(epoch).ok().and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok());
-    at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_else(|| epoch.to_string())
 }

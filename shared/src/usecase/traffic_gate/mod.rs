@@ -1,6 +1,7 @@
 //! `traffic-gate`: the lifecycle hook of CodeDeploy ECS blue/green deployments and of ECS native
 //! blue/green deployments. May traffic move to the new revision? Evidence: a deployment freeze,
-//! CloudWatch alarms, target health, HTTP probes.
+//! CloudWatch alarms, target health, HTTP probes, and while production traffic shifts, the new
+//! revision's target group against the old one's (metric analysis).
 //!
 //! Configuration: the service's tags over the function's environment (see the README).
 //! CodeDeploy does not tell a hook which lifecycle event it serves; the gate probes the test
@@ -8,6 +9,8 @@
 //! else the production URL.
 
 mod carried;
+mod control;
+mod metrics;
 mod notification;
 pub mod plan;
 mod reply;
@@ -20,8 +23,12 @@ use crate::config::words;
 use crate::error::HandlerError;
 use crate::event::hook::{self, EcsHook, HookInvocation};
 use crate::outcome::OUTCOME_ID_MAX;
-use crate::ports::{Alarms, CodeDeployments, HookReporter, LoadBalancers, Notifier, ProbeOutcome, Prober, Reported, ServiceCapacity};
+use crate::ports::{
+    Alarms, CodeDeployments, EcsServices, HookReporter, LoadBalancers, MetricWindows, NativeDeployments, Notifier, ProbeOutcome, Prober,
+    Reported, ServiceCapacity,
+};
 use crate::quote::{clip, quote};
+use crate::runtime::{Clock, system_clock};
 use crate::tags;
 use crate::usecase::publish_or_log;
 use notification::gate_notification;
@@ -54,20 +61,28 @@ fn cannot_gather(err: &HandlerError) -> Verdict {
 pub struct TrafficGate<C, R, E, L, A, P, N> {
     config: GateConfig,
     ports: GatePorts<C, R, E, L, A, P, N>,
+    /// What the stuck-deployment check measures deadlines and expiries against.
+    now: Clock,
 }
 
 impl<C, R, E, L, A, P, N> TrafficGate<C, R, E, L, A, P, N>
 where
     C: CodeDeployments,
     R: HookReporter,
-    E: ServiceCapacity,
+    E: ServiceCapacity + NativeDeployments + EcsServices,
     L: LoadBalancers,
-    A: Alarms,
+    A: Alarms + MetricWindows,
     P: Prober,
     N: Notifier,
 {
     pub fn new(config: GateConfig, ports: GatePorts<C, R, E, L, A, P, N>) -> Self {
-        Self { config, ports }
+        Self { config, ports, now: system_clock() }
+    }
+
+    /// The gate on a clock of the caller's (tests move time past deadlines).
+    pub fn with_clock(mut self, now: Clock) -> Self {
+        self.now = now;
+        self
     }
 
     fn rules(&self) -> ProbeRules {
@@ -78,9 +93,17 @@ where
         }
     }
 
-    /// Handles either hook shape. A CodeDeploy hook always gets its status reported, also when
-    /// gathering evidence fails (then `Failed`), so no deployment waits for the hook's timeout.
+    /// Handles either hook shape, and the control of ECS-native deployments (`control`): pause
+    /// hooks, operator requests, the stuck-deployment schedule. A CodeDeploy hook always gets its
+    /// status reported, also when gathering evidence fails (then `Failed`), so no deployment waits
+    /// for the hook's timeout.
     pub async fn handle(&self, event: Value) -> Result<GateReply, HandlerError> {
+        match control::input(&event) {
+            Some(control::Input::Schedule) => return Ok(GateReply::Control(self.stuck_deployments(&event).await?)),
+            Some(control::Input::HookState) => return Ok(GateReply::Control(self.pause_hook(event).await?)),
+            Some(control::Input::Operator) => return Ok(GateReply::Control(self.operator(event).await?)),
+            None => {}
+        }
         match hook::decode(event)? {
             HookInvocation::CodeDeploy { deployment_id, execution_id } => {
                 Ok(GateReply::CodeDeploy(self.codedeploy_hook(&deployment_id, &execution_id).await?.outcome()))
@@ -96,21 +119,8 @@ where
     async fn codedeploy_hook(&self, deployment_id: &str, execution_id: &str) -> Result<GateReport, HandlerError> {
         let mut outcome = GateReport::new("codedeploy", execution_id, Some(deployment_id));
         match target::codedeploy_target(&self.ports.codedeploy, &self.ports.ecs, &self.ports.elb, &self.config, deployment_id).await {
-            Ok(target) => {
-                // Probe in-process until decided: CodeDeploy waits for one answer.
-                loop {
-                    let (evidence, verdict) = self.round(&target, &mut outcome.probes).await;
-                    outcome.checks = outcome.checks.saturating_add(1);
-                    outcome.evidence = evidence;
-                    outcome.verdict = verdict;
-                    if !matches!(outcome.verdict, Verdict::Pending { .. }) || outcome.checks >= self.config.max_probes {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(self.config.interval_ms)).await;
-                }
-                outcome.verdict = final_verdict(outcome.verdict, outcome.checks);
-                outcome.target = Some(target);
-            }
+            // CodeDeploy waits for one answer.
+            Ok(target) => self.rounds(&target, &mut outcome).await,
             Err(err) => {
                 outcome.verdict =
                     Verdict::Fail { reasons: vec![format!("could not find what deployment {} deploys: {err}", quote(deployment_id))] }
@@ -148,7 +158,7 @@ where
                     Err(err) => (Evidence::default(), cannot_gather(&err)),
                 };
                 if outcome.checks >= self.config.max_probes {
-                    outcome.verdict = final_verdict(outcome.verdict, outcome.checks);
+                    outcome.verdict = final_verdict(&mut outcome.evidence, outcome.verdict, outcome.checks, self.config.require_evidence);
                 }
             }
             (stage, carried, _) => {
@@ -174,7 +184,7 @@ where
         if hook_status != "IN_PROGRESS" {
             publish_or_log(&self.ports.notifier, &gate_notification(&outcome)).await;
         }
-        let call_back_delay = (hook_status == "IN_PROGRESS").then(|| self.config.interval_ms.div_ceil(1000).max(1));
+        let call_back_delay = (hook_status == "IN_PROGRESS").then(|| plan::call_back_delay(&outcome.evidence, self.config.interval_ms));
         let mut hook_details = json!({
             "probes": outcome.probes,
             "checks": outcome.checks,
@@ -187,13 +197,29 @@ where
         EcsHookResponse { hook_status, call_back_delay, hook_details }
     }
 
+    /// Rounds in-process, `interval_ms` apart, until decided or the checks are spent: for hooks
+    /// that wait for one answer (CodeDeploy's, a pause hook).
+    async fn rounds(&self, target: &GateTarget, report: &mut GateReport) {
+        loop {
+            (report.evidence, report.verdict) = self.round(target, &mut report.probes).await;
+            report.checks = report.checks.saturating_add(1);
+            if !matches!(report.verdict, Verdict::Pending { .. }) || report.checks >= self.config.max_probes {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(self.config.interval_ms)).await;
+        }
+        report.verdict = final_verdict(&mut report.evidence, report.verdict.clone(), report.checks, self.config.require_evidence);
+        report.target = Some(target.clone());
+    }
+
     /// One round; evidence that cannot be gathered fails the gate, with the reason.
     async fn round(&self, target: &GateTarget, probes: &mut Vec<ProbeOutcome>) -> (Evidence, Verdict) {
         self.check(target, probes).await.unwrap_or_else(|err| (Evidence::default(), cannot_gather(&err)))
     }
 
     /// One round of evidence: standing facts (freeze, where the probe would go, alarms), then
-    /// what the stage looks at: target health and one probe.
+    /// what the stage looks at: target health, one probe, and where production traffic shifts
+    /// the new revision's target group against the old one's (not spent on a failed round).
     async fn check(&self, target: &GateTarget, probes: &mut Vec<ProbeOutcome>) -> Result<(Evidence, Verdict), HandlerError> {
         let tags = &target.capacity.tags;
         let mut evidence = Evidence {
@@ -236,6 +262,18 @@ where
                     evidence.probes = Some((probe_state(probes, &self.rules()), probes.len()));
                 }
                 None => evidence.missing.push(format!("HTTP probes: no URL (tags {} / {})", tags::GATE_TEST_URL, tags::GATE_URL)),
+            }
+        }
+        if let Some(rigor) = target.lifecycle_stage.and_then(|stage| plan::analysis_at(stage, target.capacity.strategy))
+            && !matches!(verdict(&evidence, self.config.require_evidence), Verdict::Fail { .. })
+        {
+            if !target.analysis.enabled {
+                evidence.notes.push(format!("traffic analysis is off ({} / GATE_ANALYSIS)", tags::ANALYSIS));
+            } else {
+                match metrics::analysis(&self.ports.alarms, &self.ports.elb, target, rigor, (self.now)()).await? {
+                    Ok(analysis) => evidence.analysis = Some(analysis),
+                    Err(missing) => evidence.missing.push(missing),
+                }
             }
         }
         let decided = verdict(&evidence, self.config.require_evidence);

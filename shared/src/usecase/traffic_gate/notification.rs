@@ -50,6 +50,11 @@ pub fn gate_notification(outcome: &GateReport) -> Notification {
             field(&health.target_group)
         ));
     }
+    if let Some(analysis) = &outcome.evidence.analysis {
+        for (side, group) in [("new", &analysis.new), ("old", &analysis.old)] {
+            text.push_str(&format!("Traffic:  {side} {} in {} min\n", field(&group.summary()), analysis.window_minutes));
+        }
+    }
     for missing in &outcome.evidence.missing {
         text.push_str(&format!("Missing:  {}\n", field(missing)));
     }

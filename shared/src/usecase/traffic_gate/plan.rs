@@ -1,9 +1,11 @@
 //! Pure health verdicts for the traffic gate: may traffic move to the new revision? And which
 //! evidence each lifecycle stage looks at (`stages`).
 
+pub mod analysis;
 mod stages;
 
-pub use stages::{ECS_STAGES, Stage, ecs_stage};
+pub use analysis::{Analysis, AnalysisRules, Finding, Rigor};
+pub use stages::{ECS_STAGES, Stage, analysis_at, ecs_stage};
 
 use crate::ports::ProbeOutcome;
 use serde::Serialize;
@@ -80,6 +82,8 @@ pub struct Evidence {
     pub alarms_missing: Vec<String>,
     pub target_health: Option<TargetHealth>,
     pub probes: Option<(ProbeState, usize)>,
+    /// The new revision's target group against the old one's, where the stage compares them.
+    pub analysis: Option<Analysis>,
     /// Why the gate refuses to probe the URL it was given (a host `GATE_PROBE_HOSTS` does not
     /// allow, not an http(s) URL): the gate fails without sending anything.
     pub probe_refused: Option<String>,
@@ -93,14 +97,15 @@ pub struct Evidence {
 
 impl Evidence {
     /// The stage looks at the new revision, yet the gate learnt nothing about it: no target
-    /// health, no probe.
+    /// health, no probe, no traffic analysis.
     pub fn lacks_evidence(&self) -> bool {
-        !self.missing.is_empty() && self.target_health.is_none() && self.probes.is_none()
+        !self.missing.is_empty() && self.target_health.is_none() && self.probes.is_none() && self.analysis.is_none()
     }
 
     /// What a reader of a verdict must know besides it: evidence not gathered, and the notes.
     pub fn caveats(&self) -> Vec<String> {
-        self.missing.iter().map(|missing| format!("not checked: {missing}")).chain(self.notes.iter().cloned()).collect()
+        let missing = self.missing.iter().map(|missing| format!("not checked: {missing}"));
+        missing.chain(self.notes.iter().cloned()).chain(self.analysis.iter().flat_map(Analysis::caveats)).collect()
     }
 }
 
@@ -141,6 +146,9 @@ pub fn verdict(evidence: &Evidence, require_evidence: bool) -> Verdict {
     if let Some((ProbeState::Unhealthy { reason }, _)) = &evidence.probes {
         reasons.push(format!("health probes: {reason}"));
     }
+    if let Some(Finding::Worse { reasons: worse }) = evidence.analysis.as_ref().map(|a| &a.finding) {
+        reasons.extend(worse.iter().map(|reason| format!("analysis: {reason}")));
+    }
     if require_evidence && evidence.lacks_evidence() {
         reasons.push(format!(
             "no evidence about the new revision: {} (GATE_REQUIRE_EVIDENCE=false lets such a gate pass)",
@@ -152,6 +160,9 @@ pub fn verdict(evidence: &Evidence, require_evidence: bool) -> Verdict {
     }
     if let Some((ProbeState::Pending, count)) = &evidence.probes {
         return Verdict::Pending { reason: format!("{count} probes so far, not yet healthy") };
+    }
+    if let Some(Finding::Pending { reason }) = evidence.analysis.as_ref().map(|a| &a.finding) {
+        return Verdict::Pending { reason: format!("analysis: {reason}") };
     }
     if let Some(health) = &evidence.target_health
         && (health.initial > 0 || (health.healthy as i64) < i64::from(health.desired))
@@ -167,96 +178,33 @@ pub fn verdict(evidence: &Evidence, require_evidence: bool) -> Verdict {
 }
 
 /// A verdict still pending when the gate has no more checks to spend is a failure: the revision
-/// was not proven healthy.
-pub fn final_verdict(verdict: Verdict, checks: u32) -> Verdict {
-    match verdict {
+/// was not proven healthy. Except an analysis still waiting for requests: it then judges nothing
+/// (a caveat says so) and the rest of the evidence decides, or a quiet service would fail every
+/// linear or canary deployment for want of traffic, whatever its health.
+pub fn final_verdict(evidence: &mut Evidence, decided: Verdict, checks: u32, require_evidence: bool) -> Verdict {
+    let decided = match evidence.analysis.as_mut() {
+        Some(analysis) if matches!(decided, Verdict::Pending { .. }) => match &analysis.finding {
+            Finding::Pending { reason } => {
+                analysis.finding = Finding::NotJudged { reason: format!("{reason}, after {checks} checks") };
+                verdict(evidence, require_evidence)
+            }
+            _ => decided,
+        },
+        _ => decided,
+    };
+    match decided {
         Verdict::Pending { reason } => Verdict::Fail { reasons: vec![format!("not proven healthy after {checks} checks: {reason}")] },
         decided => decided,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn history(oks: &[bool]) -> Vec<ProbeOutcome> {
-        oks.iter().map(|&ok| ProbeOutcome { ok, detail: if ok { "HTTP 200".into() } else { "HTTP 500".into() } }).collect()
-    }
-
-    #[test]
-    fn probe_states() {
-        let rules = ProbeRules::default();
-        assert_eq!(probe_state(&history(&[]), &rules), ProbeState::Pending);
-        assert_eq!(probe_state(&history(&[true]), &rules), ProbeState::Pending);
-        assert_eq!(probe_state(&history(&[true, true]), &rules), ProbeState::Healthy);
-        assert_eq!(probe_state(&history(&[true, false, true]), &rules), ProbeState::Pending, "flapping is not healthy");
-        assert_eq!(probe_state(&history(&[true, false, true, true]), &rules), ProbeState::Healthy);
-        assert!(
-            matches!(probe_state(&history(&[true, false, false]), &rules), ProbeState::Unhealthy { reason } if reason.contains("HTTP 500"))
-        );
-        let flapping: Vec<bool> = (0..10).map(|i| i % 2 == 0).collect();
-        assert!(matches!(probe_state(&history(&flapping), &rules), ProbeState::Unhealthy { reason } if reason.contains("flapping")));
-        let strict = ProbeRules { unhealthy_threshold: 3, ..rules };
-        assert_eq!(probe_state(&history(&[false, false]), &strict), ProbeState::Pending);
-    }
-
-    #[test]
-    fn verdicts() {
-        let healthy_probes = Some((ProbeState::Healthy, 2));
-        let pass = Evidence { probes: healthy_probes.clone(), ..Evidence::default() };
-        assert_eq!(verdict(&pass, true), Verdict::Pass);
-        assert_eq!(verdict(&Evidence::default(), true), Verdict::Pass, "nothing against it");
-
-        let frozen =
-            Evidence { freeze: Some("region failover to us-west-2".into()), probes: healthy_probes.clone(), ..Evidence::default() };
-        assert!(matches!(verdict(&frozen, true), Verdict::Fail { reasons } if reasons[0].contains("frozen")));
-
-        let alarmed = Evidence { alarms_in_alarm: vec!["web-5xx".into()], alarms_missing: vec!["web-p99".into()], ..Evidence::default() };
-        assert!(matches!(verdict(&alarmed, true), Verdict::Fail { reasons } if reasons.len() == 2));
-
-        let health =
-            |healthy, unhealthy: Vec<String>| TargetHealth { target_group: "tg-green".into(), healthy, initial: 0, unhealthy, desired: 2 };
-        let short = Evidence { target_health: Some(health(1, vec![])), ..Evidence::default() };
-        assert!(matches!(verdict(&short, true), Verdict::Pending { reason } if reason.contains("wants 2")));
-        assert!(matches!(final_verdict(verdict(&short, true), 10), Verdict::Fail { reasons } if reasons[0].contains("after 10 checks")));
-        assert_eq!(final_verdict(Verdict::Pass, 3), Verdict::Pass);
-        let sick = Evidence { target_health: Some(health(2, vec!["10.0.1.7: unhealthy (Target.Timeout)".into()])), ..Evidence::default() };
-        assert!(matches!(verdict(&sick, true), Verdict::Fail { reasons } if reasons[0].contains("Target.Timeout")));
-
-        let pending = Evidence { probes: Some((ProbeState::Pending, 1)), target_health: Some(health(2, vec![])), ..Evidence::default() };
-        assert!(matches!(verdict(&pending, true), Verdict::Pending { .. }));
-        let failing = Evidence { probes: Some((ProbeState::Unhealthy { reason: "connection refused".into() }, 2)), ..Evidence::default() };
-        assert!(matches!(verdict(&failing, true), Verdict::Fail { reasons } if reasons[0].contains("connection refused")));
-    }
-
-    /// Issue 13 item 7: a stage that looks at the new revision and learns nothing about it fails
-    /// when evidence is required (the default), and passes with visible caveats when not.
-    #[test]
-    fn missing_evidence_fails_when_required_and_is_a_caveat_when_not() {
-        let nothing =
-            Evidence { missing: vec!["target health: no target group known".into(), "HTTP probes: no URL".into()], ..Evidence::default() };
-        assert!(nothing.lacks_evidence());
-        let Verdict::Fail { reasons } = verdict(&nothing, true) else { panic!("required evidence is missing") };
-        assert!(reasons[0].starts_with("no evidence about the new revision: target health: no target group known; HTTP probes: no URL"));
-        assert_eq!(verdict(&nothing, false), Verdict::Pass);
-        assert_eq!(nothing.caveats(), ["not checked: target health: no target group known", "not checked: HTTP probes: no URL"]);
-
-        // Some evidence: what is missing is a caveat, not a failure.
-        let health = TargetHealth { target_group: "tg-green".into(), healthy: 2, initial: 0, unhealthy: vec![], desired: 2 };
-        let partial = Evidence { target_health: Some(health), missing: vec!["HTTP probes: no URL".into()], ..Evidence::default() };
-        assert!(!partial.lacks_evidence());
-        assert_eq!(verdict(&partial, true), Verdict::Pass);
-        assert_eq!(partial.caveats(), ["not checked: HTTP probes: no URL"]);
-
-        // A stage with nothing to look at (PRE_SCALE_UP) misses nothing: it passes, saying so.
-        let before = Evidence { notes: vec!["PRE_SCALE_UP: no new tasks yet".into()], ..Evidence::default() };
-        assert_eq!((verdict(&before, true), before.caveats()), (Verdict::Pass, vec!["PRE_SCALE_UP: no new tasks yet".to_owned()]));
-    }
-
-    #[test]
-    fn a_refused_probe_url_fails() {
-        let refused =
-            Evidence { probe_refused: Some("probe host \"evil.example\" is not in GATE_PROBE_HOSTS".into()), ..Evidence::default() };
-        assert!(matches!(verdict(&refused, false), Verdict::Fail { reasons } if reasons[0].contains("evil.example")));
-    }
+/// Seconds before ECS calls a pending hook again: the gate's interval, but at least a minute
+/// while the analysis waits for traffic (load balancers publish their metrics per minute).
+pub fn call_back_delay(evidence: &Evidence, interval_ms: u64) -> u64 {
+    let waits_for_traffic = evidence.analysis.as_ref().is_some_and(|a| matches!(a.finding, Finding::Pending { .. }));
+    let interval = interval_ms.div_ceil(1000).max(1);
+    if waits_for_traffic { interval.max(60) } else { interval }
 }
+
+#[cfg(test)]
+mod tests;

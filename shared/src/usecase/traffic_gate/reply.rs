@@ -86,12 +86,14 @@ impl GateReport {
 }
 
 /// What the gate answers: the outcome to a CodeDeploy hook (CodeDeploy reads the status the gate
-/// reports, not the reply), the document ECS requires to an ECS hook.
+/// reports, not the reply), the document ECS requires to an ECS hook, and the outcome of a pause
+/// hook, an operator's request or the stuck-deployment schedule.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum GateReply {
     CodeDeploy(Outcome),
     Ecs(EcsHookResponse),
+    Control(Outcome),
 }
 
 /// What an ECS lifecycle hook returns.

@@ -1,6 +1,6 @@
 //! Where a hook's evidence is: the service, the stage, the target group and the URL to probe.
 
-use super::plan::Stage;
+use super::plan::{AnalysisRules, Stage};
 use crate::config::{GateConfig, ProbeHosts, status_codes};
 use crate::error::HandlerError;
 use crate::event::hook::EcsHook;
@@ -22,6 +22,9 @@ pub struct GateTarget {
     pub probe_url: Option<String>,
     /// Healthy status codes: tag `deckhand:gate-status`, else `GATE_STATUS`.
     pub expected_status: Vec<u16>,
+    /// How production traffic shifts compare the two target groups: tag `deckhand:analysis` over
+    /// `GATE_ANALYSIS`.
+    pub analysis: AnalysisRules,
     #[serde(skip)]
     pub(super) capacity: Capacity,
 }
@@ -60,8 +63,7 @@ pub(super) async fn codedeploy_target(
 /// The cluster and service an ECS lifecycle hook names (`…:service/CLUSTER/SERVICE`, or the
 /// older `…:service/SERVICE` in the default cluster).
 pub(super) fn ecs_service(hook: &EcsHook) -> (&str, &str) {
-    let path = hook.service_arn.split_once(":service/").map_or("", |(_, p)| p);
-    path.split_once('/').unwrap_or(("default", path))
+    crate::event::deployment::service_names(&hook.service_arn)
 }
 
 /// The service an ECS lifecycle hook is about, and where its evidence is at `stage`.
@@ -121,11 +123,15 @@ fn target(
     target_group: Option<String>,
 ) -> Result<GateTarget, HandlerError> {
     let tags = &capacity.tags;
+    let invalid =
+        |tag: &str, reason: String| HandlerError::Misconfigured(format!("service {cluster}/{service}: tag {tag} is invalid: {reason}"));
     let expected_status = match tags.get(tags::GATE_STATUS) {
-        Some(value) => status_codes(value).map_err(|reason| {
-            HandlerError::Misconfigured(format!("service {cluster}/{service}: tag {} is invalid: {reason}", tags::GATE_STATUS))
-        })?,
+        Some(value) => status_codes(value).map_err(|reason| invalid(tags::GATE_STATUS, reason))?,
         None => config.expected_status.clone(),
+    };
+    let analysis = match tags.get(tags::ANALYSIS) {
+        Some(value) => AnalysisRules::parse(value, config.analysis).map_err(|reason| invalid(tags::ANALYSIS, reason))?,
+        None => config.analysis,
     };
     let base = match stage {
         Stage::Test => tags.get(tags::GATE_TEST_URL).or(tags.get(tags::GATE_URL)),
@@ -133,7 +139,7 @@ fn target(
     };
     let path = tags.get(tags::GATE_PATH).unwrap_or(&config.path);
     let probe_url = base.map(|base| format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')));
-    Ok(GateTarget { cluster, service, stage, lifecycle_stage: None, target_group, probe_url, expected_status, capacity })
+    Ok(GateTarget { cluster, service, stage, lifecycle_stage: None, target_group, probe_url, expected_status, analysis, capacity })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! traffic-gate against the fakes: both hook shapes, the evidence that fails a shift, and the
 //! status CodeDeploy is told.
 
+mod analysis;
 mod bounds;
 mod evidence;
 mod fault_matrix;
@@ -12,7 +13,21 @@ use crate::fakes::{FakeAws, FakeCloudWatch, FakeCodeDeploy, FakeDeployment, Fake
 use crate::outcome::{Outcome, ResourceResult};
 use crate::ports::{Alarm, DeploymentGroup, Target};
 
-type FakeGate = TrafficGate<FakeCodeDeploy, FakeCodeDeploy, FakeEcs, FakeElb, FakeCloudWatch, FakeProber, FakeSns>;
+pub(super) type FakeGate = TrafficGate<FakeCodeDeploy, FakeCodeDeploy, FakeEcs, FakeElb, FakeCloudWatch, FakeProber, FakeSns>;
+
+/// The gate on the fake AWS, probing with `prober`.
+pub(super) fn fake_gate(aws: &FakeAws, prober: &FakeProber, config: GateConfig) -> FakeGate {
+    let ports = GatePorts {
+        codedeploy: aws.codedeploy.clone(),
+        reporter: aws.codedeploy.clone(),
+        ecs: aws.ecs.clone(),
+        elb: aws.elb.clone(),
+        alarms: aws.cloudwatch.clone(),
+        prober: prober.clone(),
+        notifier: aws.sns.clone(),
+    };
+    TrafficGate::new(config, ports)
+}
 
 const DEPLOYMENT: &str = "d-7HXW2M1KB";
 const EXECUTION: &str = "exec-1";
@@ -35,6 +50,8 @@ fn config() -> GateConfig {
         alarms: vec![],
         require_evidence: true,
         probe_hosts: ProbeHosts::parse(".internal").unwrap(),
+        analysis: Default::default(),
+        control: Default::default(),
     }
 }
 
@@ -77,19 +94,7 @@ impl World {
 
     /// The gate with `config` instead of the default one.
     pub(super) fn gate_with(&self, config: GateConfig) -> FakeGate {
-        let aws = &self.aws;
-        TrafficGate::new(
-            config,
-            GatePorts {
-                codedeploy: aws.codedeploy.clone(),
-                reporter: aws.codedeploy.clone(),
-                ecs: aws.ecs.clone(),
-                elb: aws.elb.clone(),
-                alarms: aws.cloudwatch.clone(),
-                prober: self.prober.clone(),
-                notifier: aws.sns.clone(),
-            },
-        )
+        fake_gate(&self.aws, &self.prober, config)
     }
 
     /// A CodeDeploy hook invocation for `deployment_id`: the outcome, or the handler's error.
@@ -97,7 +102,7 @@ impl World {
         let event = json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": EXECUTION});
         match self.gate().handle(event).await? {
             GateReply::CodeDeploy(outcome) => Ok(outcome),
-            GateReply::Ecs(reply) => panic!("a CodeDeploy hook got an ECS reply: {reply:?}"),
+            other => panic!("a CodeDeploy hook got another reply: {other:?}"),
         }
     }
 
@@ -105,7 +110,7 @@ impl World {
     async fn ecs_hook(&self, event: Value) -> Value {
         match self.gate().handle(event).await.expect("an ECS hook always gets a reply") {
             GateReply::Ecs(reply) => serde_json::to_value(reply).unwrap(),
-            GateReply::CodeDeploy(outcome) => panic!("an ECS hook got a CodeDeploy reply: {outcome:?}"),
+            other => panic!("an ECS hook got another reply: {other:?}"),
         }
     }
 

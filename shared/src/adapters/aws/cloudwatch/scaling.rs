@@ -1,5 +1,6 @@
 //! The scaler's reads of CloudWatch: alarms with what they watch, and a metric's current value.
 
+use super::metrics::statistic_value;
 use super::{SdkCloudWatch, latest_datapoint};
 use crate::adapters::aws::aws_error;
 use crate::ports::{AwsResult, MetricQuery, ScalingAlarm, ScalingAlarms, Watched};
@@ -33,22 +34,8 @@ impl ScalingAlarms for SdkCloudWatch {
         // Metrics arrive a minute or two late: look back a few periods, at least five minutes.
         let window = (i64::from(period) * LOOKBACK_PERIODS).max(LOOKBACK_MIN_SECONDS);
         let end = i64::try_from(now).unwrap_or(i64::MAX);
-        let dimensions = metric.dimensions.iter().map(|(name, value)| cw::Dimension::builder().name(name).value(value).build()).collect();
-        let request = self
-            .client
-            .get_metric_statistics()
-            .namespace(&metric.namespace)
-            .metric_name(&metric.name)
-            .set_dimensions(Some(dimensions))
-            .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(end - window))
-            .end_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(end))
-            .period(period);
-        let request = match standard_statistic(&metric.statistic) {
-            Some(statistic) => request.statistics(statistic),
-            None => request.extended_statistics(&metric.statistic),
-        };
-        let output = request.send().await.map_err(|err| aws_error("cloudwatch:GetMetricStatistics", err))?;
-        let newest = output.datapoints().iter().filter(|point| point.timestamp().is_some()).max_by_key(|point| point.timestamp().copied());
+        let points = self.datapoints(metric, end - window, end, period).await?;
+        let newest = points.iter().filter(|point| point.timestamp().is_some()).max_by_key(|point| point.timestamp().copied());
         Ok(newest.and_then(|point| statistic_value(point, &metric.statistic)))
     }
 }
@@ -110,23 +97,6 @@ fn dimension_map(dimensions: &[cw::Dimension]) -> BTreeMap<String, String> {
     dimensions.iter().filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned()))).collect()
 }
 
-/// The statistics GetMetricStatistics takes as `Statistics`; any other (`p90`, `tm99`) is extended.
-fn standard_statistic(statistic: &str) -> Option<cw::Statistic> {
-    let standard = [cw::Statistic::Average, cw::Statistic::Maximum, cw::Statistic::Minimum, cw::Statistic::SampleCount, cw::Statistic::Sum];
-    standard.into_iter().find(|s| s.as_str() == statistic)
-}
-
-fn statistic_value(point: &cw::Datapoint, statistic: &str) -> Option<f64> {
-    match standard_statistic(statistic) {
-        Some(cw::Statistic::Average) => point.average(),
-        Some(cw::Statistic::Maximum) => point.maximum(),
-        Some(cw::Statistic::Minimum) => point.minimum(),
-        Some(cw::Statistic::SampleCount) => point.sample_count(),
-        Some(cw::Statistic::Sum) => point.sum(),
-        _ => point.extended_statistics()?.get(statistic).copied(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,21 +146,5 @@ mod tests {
             .build();
         let expected = Watched::MetricMath { expression: Some("MAX([m1, m2])".into()), services: vec!["prod/web".into()] };
         assert_eq!(scaling_alarm(&alarm).watched, expected);
-    }
-
-    #[test]
-    fn the_value_of_the_alarms_statistic_is_read() {
-        let point = cw::Datapoint::builder()
-            .average(40.0)
-            .maximum(95.0)
-            .sum(120.0)
-            .extended_statistics("p90", 88.0)
-            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(1))
-            .build();
-        assert_eq!(statistic_value(&point, "Average"), Some(40.0));
-        assert_eq!(statistic_value(&point, "Maximum"), Some(95.0));
-        assert_eq!(statistic_value(&point, "p90"), Some(88.0));
-        assert_eq!(statistic_value(&point, "p99"), None);
-        assert!(standard_statistic("SampleCount").is_some() && standard_statistic("tm99").is_none());
     }
 }

@@ -1,6 +1,7 @@
-//! deploy-events' fault matrix: an ECS and a CodeDeploy failure alert, with a fault at every AWS
-//! call of their clean run, then the same event delivered again with the handler that saw it
-//! first (Lambda retries in the environment that failed, with reserved concurrency 1).
+//! deploy-events' fault matrix: an ECS and a CodeDeploy failure alert, tasks failing to start and
+//! a pause awaiting action, with a fault at every AWS call of their clean run, then the same event
+//! delivered again with the handler that saw it first (Lambda retries in the environment that
+//! failed, with reserved concurrency 1).
 
 use super::*;
 use crate::fakes::Faults;
@@ -52,10 +53,26 @@ fn codedeploy_failure() -> Delivery {
     delivering(|| sample_event("codedeploy-failure.json"))
 }
 
+/// `ecs-service-task-start-impaired.json`: prod/web's tasks fail to start; DescribeServices, Publish.
+fn tasks_failing_to_start() -> Delivery {
+    delivering(|| sample_event("ecs-service-task-start-impaired.json"))
+}
+
+/// `ecs-hook-awaiting-action.json`, about prod/web: a pause awaits action; DescribeServices, Publish.
+fn pause_awaiting_action() -> Delivery {
+    delivering(|| {
+        let mut event = sample_event("ecs-hook-awaiting-action.json");
+        event["detail"]["serviceArn"] = json!("arn:aws:ecs:us-west-2:123456789012:service/prod/web");
+        event
+    })
+}
+
 #[tokio::test]
 async fn fault_matrix() {
     let ecs = matrix::run("deploy-events: ECS failure alert", ecs_failure).await;
     let codedeploy = matrix::run("deploy-events: CodeDeploy failure alert", codedeploy_failure).await;
-    assert_eq!((ecs, codedeploy), (6, 9));
-    println!("fault matrix deploy-events: 2 scenarios, {} cells", ecs + codedeploy);
+    let tasks = matrix::run("deploy-events: tasks failing to start", tasks_failing_to_start).await;
+    let pause = matrix::run("deploy-events: pause awaiting action", pause_awaiting_action).await;
+    assert_eq!((ecs, codedeploy, tasks, pause), (6, 9, 6, 6));
+    println!("fault matrix deploy-events: 4 scenarios, {} cells", ecs + codedeploy + tasks + pause);
 }

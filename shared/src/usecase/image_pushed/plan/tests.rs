@@ -4,10 +4,10 @@ use super::*;
 use crate::ports::LoadBalancer;
 
 const ACCOUNT: &str = "123456789012";
-const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+pub(super) const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub(super) const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-fn push(tag: Option<&str>) -> ImagePush {
+pub(super) fn push(tag: Option<&str>) -> ImagePush {
     ImagePush {
         event_id: None,
         account: ACCOUNT.into(),
@@ -18,11 +18,11 @@ fn push(tag: Option<&str>) -> ImagePush {
     }
 }
 
-fn container(name: &str, image: &str) -> Container {
+pub(super) fn container(name: &str, image: &str) -> Container {
     Container { name: name.into(), image: image.into() }
 }
 
-fn service_tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn service_tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 

@@ -1,5 +1,7 @@
 //! The lifecycle stages of an ECS hook, and which evidence about the new revision each looks at.
 
+use super::analysis::Rigor;
+use crate::ports::Strategy;
 use crate::quote::quote;
 use serde::Serialize;
 
@@ -40,13 +42,32 @@ pub const ECS_STAGES: [(&str, Stage); 8] = [
     // Test traffic moving to green, then all of it there.
     ("TEST_TRAFFIC_SHIFT", Stage::Test),
     ("POST_TEST_TRAFFIC_SHIFT", Stage::Test),
-    // Before production moves (in ECS's API reference beside the seven above): green still has
-    // only the test traffic.
+    // Before production moves (in ECS's API reference beside the seven above); for linear and
+    // canary, before every step: green has the test traffic, and after the first step a share of
+    // production (`analysis_at`).
     ("PRE_PRODUCTION_TRAFFIC_SHIFT", Stage::Test),
-    // Production traffic moving to green, then all of it there.
+    // Production traffic moving to green (linear and canary: at every step), then all of it there.
     ("PRODUCTION_TRAFFIC_SHIFT", Stage::Production),
     ("POST_PRODUCTION_TRAFFIC_SHIFT", Stage::Production),
 ];
+
+/// Where a stage also compares the new revision's target group with the old one's (metric
+/// analysis), by the service's strategy. Only production traffic says how the new revision
+/// serves production: ECS shifts a linear or canary deployment's share step by step, calling
+/// PRE_PRODUCTION_TRAFFIC_SHIFT before each step and PRODUCTION_TRAFFIC_SHIFT at each. The
+/// steps wait for evidence (`Required`); before the first step there is no production share
+/// yet, so PRE_PRODUCTION judges only when the new group has traffic (later steps' shares). An
+/// all-at-once BLUE_GREEN shift has production traffic only once it is done: POST_PRODUCTION
+/// judges what there is, and never waits for more (bake time, not this hook, is where a quiet
+/// service proves itself).
+pub fn analysis_at(lifecycle_stage: &str, strategy: Strategy) -> Option<Rigor> {
+    use Strategy::{BlueGreen, Canary, Linear};
+    match (lifecycle_stage, strategy) {
+        ("PRODUCTION_TRAFFIC_SHIFT" | "POST_PRODUCTION_TRAFFIC_SHIFT", Linear | Canary) => Some(Rigor::Required),
+        ("PRE_PRODUCTION_TRAFFIC_SHIFT", Linear | Canary) | ("POST_PRODUCTION_TRAFFIC_SHIFT", BlueGreen) => Some(Rigor::IfTraffic),
+        _ => None,
+    }
+}
 
 /// The stage an ECS hook names, or why the gate refuses it (naming the field).
 pub fn ecs_stage(name: &str) -> Result<(&'static str, Stage), String> {
@@ -84,6 +105,31 @@ mod tests {
             let probed = stage.probes().then_some(if stage == Stage::Production { "production" } else { "test" });
             assert_eq!((stage.reads_target_health(), probed), (target_health, url), "{name}");
         }
+    }
+
+    /// Issue 14: where each stage compares the two target groups, by strategy (ROLLING, BLUE_GREEN,
+    /// LINEAR, CANARY); every known stage is in the table.
+    #[test]
+    fn each_stage_analyses_traffic_where_production_traffic_says_something() {
+        use Rigor::{IfTraffic as If, Required as Req};
+        let table: [(&str, [Option<Rigor>; 4]); 8] = [
+            ("RECONCILE_SERVICE", [None, None, None, None]),
+            ("PRE_SCALE_UP", [None, None, None, None]),
+            ("POST_SCALE_UP", [None, None, None, None]),
+            ("TEST_TRAFFIC_SHIFT", [None, None, None, None]),
+            ("POST_TEST_TRAFFIC_SHIFT", [None, None, None, None]),
+            ("PRE_PRODUCTION_TRAFFIC_SHIFT", [None, None, Some(If), Some(If)]),
+            ("PRODUCTION_TRAFFIC_SHIFT", [None, None, Some(Req), Some(Req)]),
+            ("POST_PRODUCTION_TRAFFIC_SHIFT", [None, Some(If), Some(Req), Some(Req)]),
+        ];
+        assert!(table.iter().map(|(name, _)| *name).eq(ECS_STAGES.iter().map(|(name, _)| *name)), "every stage, in order");
+        let strategies = [Strategy::Rolling, Strategy::BlueGreen, Strategy::Linear, Strategy::Canary];
+        for (name, rigors) in table {
+            for (strategy, rigor) in strategies.into_iter().zip(rigors) {
+                assert_eq!(analysis_at(name, strategy), rigor, "{name} {strategy:?}");
+            }
+        }
+        assert_eq!(analysis_at("BAKE_TIME", Strategy::Canary), None, "no hook there: nothing to analyse");
     }
 
     /// `EcsHook`'s stage helpers (for readers of a hook, e.g. the fuzzer) say what the table says.
