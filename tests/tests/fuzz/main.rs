@@ -16,6 +16,7 @@
 //! to rediscover through the JSON parser.
 
 mod inputs;
+mod native;
 
 use deckhand::config::{FromEnv, GateConfig, status_codes, words};
 use deckhand::error::HandlerError;
