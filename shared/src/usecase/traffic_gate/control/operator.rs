@@ -12,10 +12,14 @@ use crate::config::cluster_listed;
 use crate::error::HandlerError;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult, Sent};
 use crate::ports::{Capacity, EcsServices, NativeDeployment, NativeDeployments, Notifier, RevisionShare, ServiceCapacity};
+use crate::quote::clip;
 use crate::runtime::rfc3339;
 use crate::tags;
 use serde_json::{Value, json};
 use tracing::info;
+
+/// The most of ECS's reason for a deployment's status that `status` quotes.
+const REASON_MAX: usize = 512;
 
 impl<C, R, E, L, A, P, N> TrafficGate<C, R, E, L, A, P, N>
 where
@@ -122,6 +126,7 @@ fn status_view(capacity: &Capacity, deployments: &[NativeDeployment]) -> Value {
                 .collect();
             json!({
                 "id": deployment_id(&d.arn), "arn": d.arn, "status": d.status, "stage": d.stage, "strategy": d.strategy,
+                "status_reason": d.status_reason.as_deref().map(|reason| clip(reason, REASON_MAX)),
                 "started_at": d.started_at.or(d.created_at).map(rfc3339), "bake_minutes": d.bake_minutes,
                 "traffic": {"target": d.target.as_ref().map(share), "sources": d.sources.iter().map(share).collect::<Vec<_>>()},
                 "images": {"from": d.source_task_definition(), "to": d.target_task_definition()},
