@@ -3,6 +3,7 @@
 
 use crate::adapters::aws::cloudwatch::SdkCloudWatch;
 use crate::adapters::aws::codedeploy::SdkCodeDeploy;
+use crate::adapters::aws::ecr::SdkEcr;
 use crate::adapters::aws::ecs::SdkEcs;
 use crate::adapters::aws::elb::SdkElb;
 use crate::adapters::aws::route53::SdkRoute53;
@@ -22,9 +23,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::time::Duration;
 
-pub type SdkRollout = Rollout<SdkEcs, SdkCodeDeploy, SdkSns>;
-pub type SdkImagePushed = ImagePushed<SdkEcs, SdkCodeDeploy, SdkSns>;
-pub type SdkBuildFinished = BuildFinished<SdkEcs, SdkCodeDeploy, SdkSns>;
+pub type SdkRollout = Rollout<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr>;
+pub type SdkImagePushed = ImagePushed<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr>;
+pub type SdkBuildFinished = BuildFinished<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr>;
 pub type SdkDeployEvents = DeployEvents<SdkEcs, SdkCodeDeploy, SdkSns>;
 pub type SdkScaler = Scaler<SdkCloudWatch, SdkEcs, SdkCodeDeploy, SdkSns>;
 pub type SdkTrafficGate = TrafficGate<SdkCodeDeploy, SdkCodeDeploy, SdkEcs, SdkElb, SdkCloudWatch, HttpProber, SdkSns>;
@@ -52,7 +53,14 @@ fn notifier(sdk: &SdkConfig, topic_arn: &str) -> SdkSns {
 }
 
 pub fn rollout(clusters: Vec<String>, notifier: SdkSns, sdk: &SdkConfig) -> SdkRollout {
-    Rollout::new(clusters, SdkEcs::new(aws_sdk_ecs::Client::new(sdk)), SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)), notifier)
+    let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(sdk));
+    Rollout::new(
+        clusters,
+        ecs,
+        SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
+        notifier,
+        SdkEcr::new(aws_sdk_ecr::Client::new(sdk)),
+    )
 }
 
 pub fn image_pushed(config: ImagePushedConfig, sdk: &SdkConfig) -> SdkImagePushed {

@@ -5,7 +5,7 @@
 //! The only test in this binary: it sets the process environment the runtime reads.
 
 use deckhand::config::{BuildFinishedConfig, FromEnv};
-use deckhand::fakes::{CapturedLogs, FakeAws, FakeCodeDeploy, FakeEcs, sample_event};
+use deckhand::fakes::{CapturedLogs, FakeAws, FakeCodeDeploy, FakeEcr, FakeEcs, sample_event};
 use deckhand::runtime::log_layer;
 use deckhand::usecase::build_finished::BuildFinished;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
@@ -118,7 +118,7 @@ fn no_log_level_shows_a_secret_from_the_event() {
     let config =
         BuildFinishedConfig::from_lookup(|var| (var == "NOTIFY_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:123456789012:deckhand".into()))
             .unwrap();
-    let function = BuildFinished::<FakeEcs, FakeCodeDeploy, _>::new(config, aws.sns.clone(), None);
+    let function = BuildFinished::<FakeEcs, FakeCodeDeploy, _, FakeEcr>::new(config, aws.sns.clone(), None);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let answer = runtime.block_on(async {
         let run = lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| function.handle(event.payload)));

@@ -26,6 +26,7 @@ use aws_sdk_ecs::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use deckhand::adapters::aws::codedeploy::SdkCodeDeploy;
+use deckhand::adapters::aws::ecr::SdkEcr;
 use deckhand::adapters::aws::ecs::SdkEcs;
 use deckhand::adapters::aws::sns::SdkSns;
 use deckhand::event::ecr;
@@ -149,12 +150,12 @@ impl Ecs {
         Self { rules, register, list_deployments, stop, update, writes, updates }
     }
 
-    fn rollout(&self, local: &Local) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns> {
+    fn rollout(&self, local: &Local) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr> {
         let rules = self.rules.iter().chain([&self.register, &self.list_deployments, &self.stop, &self.update]);
         let ecs = SdkEcs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, rules));
         let codedeploy = SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(&local.sdk));
         let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
-        Rollout::new(vec!["prod".into()], ecs, codedeploy, sns)
+        Rollout::new(vec!["prod".into()], ecs, codedeploy, sns, SdkEcr::new(aws_sdk_ecr::Client::new(&local.sdk)))
     }
 
     /// The UpdateService request for `name`.

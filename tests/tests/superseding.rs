@@ -10,6 +10,7 @@ use aws_sdk_codedeploy::types::error::DeploymentLimitExceededException;
 use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentInfo, RevisionLocation, StopStatus};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use deckhand::adapters::aws::codedeploy::SdkCodeDeploy;
+use deckhand::adapters::aws::ecr::SdkEcr;
 use deckhand::adapters::aws::ecs::SdkEcs;
 use deckhand::adapters::aws::sns::SdkSns;
 use deckhand::event::ecr;
@@ -63,11 +64,12 @@ fn busy() -> CreateDeploymentError {
     )
 }
 
-fn rollout(local: &Local, rules: &[&Rule]) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns> {
+fn rollout(local: &Local, rules: &[&Rule]) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr> {
     let codedeploy = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, rules));
     let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(&local.sdk));
     let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
-    Rollout::new(vec!["prod".into()], ecs, codedeploy, sns).with_busy_waits(vec![Duration::from_millis(10); 3])
+    Rollout::new(vec!["prod".into()], ecs, codedeploy, sns, SdkEcr::new(aws_sdk_ecr::Client::new(&local.sdk)))
+        .with_busy_waits(vec![Duration::from_millis(10); 3])
 }
 
 #[tokio::test]

@@ -6,12 +6,14 @@
 
 mod cloud;
 mod codedeploy;
+mod ecr;
 mod ecs;
 mod logs;
 pub mod matrix;
 
 pub use cloud::{FakeCloudWatch, FakeDns, FakeElb, FakeProber, FakeSns};
 pub use codedeploy::{FakeCodeDeploy, FakeDeployment};
+pub use ecr::FakeEcr;
 pub use ecs::{FakeEcs, FakeService, native_deployment, pause_hook};
 pub use logs::CapturedLogs;
 
@@ -116,6 +118,7 @@ pub struct FakeAws {
     pub cloudwatch: FakeCloudWatch,
     pub elb: FakeElb,
     pub dns: FakeDns,
+    pub ecr: FakeEcr,
 }
 
 impl FakeAws {
@@ -128,6 +131,7 @@ impl FakeAws {
             cloudwatch: FakeCloudWatch::new(&faults),
             elb: FakeElb::new(&faults),
             dns: FakeDns::new(&faults),
+            ecr: FakeEcr::new(&faults),
             faults,
         }
     }

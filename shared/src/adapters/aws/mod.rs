@@ -3,6 +3,7 @@
 
 pub mod cloudwatch;
 pub mod codedeploy;
+pub mod ecr;
 pub mod ecs;
 pub mod elb;
 pub mod native;

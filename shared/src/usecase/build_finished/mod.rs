@@ -22,7 +22,7 @@ use crate::error::HandlerError;
 use crate::event::codebuild::{self, BuildStateChange};
 use crate::notify::Severity;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult, Sent};
-use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, ServiceCapacity, TaskDefinitions};
+use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, Registry, ServiceCapacity, TaskDefinitions};
 use crate::recent::RecentEvents;
 use crate::usecase::image_pushed::plan::ImagePush;
 use crate::usecase::image_pushed::rollout::Rollout;
@@ -31,17 +31,19 @@ use tracing::info;
 
 pub const FUNCTION: &str = "build-finished";
 
-pub struct BuildFinished<E, C, N> {
+pub struct BuildFinished<E, C, N, G> {
     config: BuildFinishedConfig,
     notifier: N,
     /// The rollout of exported images; `None` when `CLUSTERS` is unset. Used only for builds of
     /// the projects in `ROLLOUT_PROJECTS`.
-    rollout: Option<Rollout<E, C, N>>,
+    rollout: Option<Rollout<E, C, N, G>>,
     recent: RecentEvents,
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> BuildFinished<E, C, N> {
-    pub fn new(config: BuildFinishedConfig, notifier: N, rollout: Option<Rollout<E, C, N>>) -> Self {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier, G: Registry>
+    BuildFinished<E, C, N, G>
+{
+    pub fn new(config: BuildFinishedConfig, notifier: N, rollout: Option<Rollout<E, C, N, G>>) -> Self {
         Self { config, notifier, rollout, recent: RecentEvents::default() }
     }
 

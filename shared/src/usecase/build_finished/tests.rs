@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::codebuild::Phase;
-use crate::fakes::{FakeAws, FakeCodeDeploy, FakeEcs, FakeSns, Fault};
+use crate::fakes::{FakeAws, FakeCodeDeploy, FakeEcr, FakeEcs, FakeSns, Fault};
 use crate::notify::Severity;
 use crate::outcome::ResourceResult;
 use crate::usecase::image_pushed::tests::{REGISTRY, rollout, tracking, web_task_definition};
@@ -131,11 +131,11 @@ fn sample(json: &str) -> Value {
 /// Cluster `prod` with service `web` tracking `semver:^1.4` (the succeeded sample exports
 /// shop/web:v1.4.2 pinned by digest), and the handler rolling out to it.
 /// The samples' project, `shop-web`, is in `ROLLOUT_PROJECTS`.
-fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>) {
+fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>) {
     world_rolling_out(notify_build_started, &["shop-web"])
 }
 
-fn world_rolling_out(notify_build_started: bool, projects: &[&str]) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>) {
+fn world_rolling_out(notify_build_started: bool, projects: &[&str]) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>) {
     let aws = FakeAws::new();
     aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
     let config = BuildFinishedConfig {

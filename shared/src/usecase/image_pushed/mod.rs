@@ -14,7 +14,7 @@ pub(crate) mod tests;
 use crate::error::HandlerError;
 use crate::event::ecr;
 use crate::outcome::Outcome;
-use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, ServiceCapacity, TaskDefinitions};
+use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, Registry, ServiceCapacity, TaskDefinitions};
 use plan::ImagePush;
 use rollout::Rollout;
 use serde_json::Value;
@@ -22,12 +22,14 @@ use tracing::info;
 
 pub const FUNCTION: &str = "image-pushed";
 
-pub struct ImagePushed<E, C, N> {
-    rollout: Rollout<E, C, N>,
+pub struct ImagePushed<E, C, N, G> {
+    rollout: Rollout<E, C, N, G>,
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> ImagePushed<E, C, N> {
-    pub fn new(rollout: Rollout<E, C, N>) -> Self {
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier, G: Registry>
+    ImagePushed<E, C, N, G>
+{
+    pub fn new(rollout: Rollout<E, C, N, G>) -> Self {
         Self { rollout }
     }
 

@@ -10,7 +10,7 @@ use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{
-    BlueGreenRequest, CodeDeployments, Controller, EcsServices, ImageUpdate, NativeDeployments, Notifier, Registered, Service,
+    BlueGreenRequest, CodeDeployments, Controller, EcsServices, ImageUpdate, NativeDeployments, Notifier, Registered, Registry, Service,
     ServiceCapacity, Strategy, TaskDefinition, TaskDefinitions,
 };
 use crate::tags;
@@ -19,13 +19,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tracing::{info, warn};
 
-pub struct Rollout<E, C, N> {
+pub struct Rollout<E, C, N, G> {
     clusters: Vec<String>,
     /// How long to wait, in turn, for a busy CodeDeploy group (one active deployment) to free up.
     busy_waits: Vec<Duration>,
     ecs: E,
     codedeploy: C,
     notifier: N,
+    /// ECR: push times, what a build claims, scan findings.
+    registry: G,
 }
 
 /// Per-event memo: services sharing a task definition get one new revision, not one each.
@@ -53,9 +55,11 @@ enum Step {
     },
 }
 
-impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier> Rollout<E, C, N> {
-    pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N) -> Self {
-        Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier }
+impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: CodeDeployments, N: Notifier, G: Registry>
+    Rollout<E, C, N, G>
+{
+    pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N, registry: G) -> Self {
+        Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier, registry }
     }
 
     pub fn with_busy_waits(mut self, waits: Vec<Duration>) -> Self {

@@ -2,7 +2,7 @@
 //! `rollout`, `web_task_definition` and `tracking` also build the world of the build-finished tests.
 
 use super::*;
-use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcs, FakeService, FakeSns, Fault};
+use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcr, FakeEcs, FakeService, FakeSns, Fault};
 use crate::outcome::ResourceResult;
 use crate::ports::Controller;
 use crate::tags;
@@ -16,8 +16,8 @@ pub(crate) const OLDER: &str = "sha256:00000000000000000000000000000000000000000
 const WRITES: [&str; 4] = ["ecs:RegisterTaskDefinition", "ecs:UpdateService", "codedeploy:CreateDeployment", "sns:Publish"];
 
 /// The rollout to the cluster `prod`, waiting 1 ms (twice) for a busy CodeDeploy group.
-pub(crate) fn rollout(aws: &FakeAws) -> Rollout<FakeEcs, FakeCodeDeploy, FakeSns> {
-    Rollout::new(vec!["prod".into()], aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone()).with_busy_waits(vec![
+pub(crate) fn rollout(aws: &FakeAws) -> Rollout<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr> {
+    Rollout::new(vec!["prod".into()], aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone(), aws.ecr.clone()).with_busy_waits(vec![
         Duration::from_millis(
             1
         );

@@ -15,7 +15,7 @@ struct Left {
 /// One build event against one warm handler (its memory of handled events lives across deliveries).
 struct Delivered {
     aws: FakeAws,
-    handler: BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns>,
+    handler: BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>,
     event: &'static str,
 }
 
