@@ -43,8 +43,9 @@ TARGETS = {"cold_ms": 10.0, "overhead_ms": 2.0, "rss_mb": 20.0, "binary_mb": 10.
 # The fewest AWS calls each job can be done in, with the design's discovery by tags:
 MINIMUM_CALLS = {
     # ListServices + DescribeServices (find the services tracking the repo), DescribeTaskDefinition
-    # (the current revision), RegisterTaskDefinition, UpdateService, Publish.
-    "image-pushed: push deploys one service": 6,
+    # (the current revision), DescribeImages x2 (when the pushed and the running image were pushed:
+    # never an older image), RegisterTaskDefinition, UpdateService, Publish.
+    "image-pushed: push deploys one service": 8,
     # ListServices + DescribeServices: nothing else can tell that no service tracks the tag.
     "image-pushed: push matches nothing": 2,
     # ... + DescribeTaskDefinition, to see the digest already runs.
@@ -292,8 +293,19 @@ class Aws:
 
         session = boto3.session.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region)
         endpoint = f"http://127.0.0.1:{moto_port}"
-        for name in ("ecs", "codedeploy", "sns", "sqs", "cloudwatch", "elbv2", "route53"):
+        for name in ("ecs", "codedeploy", "sns", "sqs", "cloudwatch", "elbv2", "route53", "ecr"):
             setattr(self, name, session.client(name, endpoint_url=endpoint))
+
+    def image(self, repository: str, tag: str, image_digest: str) -> None:
+        """The pushed image in ECR, as after a real push: the rollout asks ECR when it was pushed."""
+        try:
+            self.ecr.create_repository(repositoryName=repository)
+        except self.ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": image_digest},
+                    "layers": []}
+        self.ecr.put_image(repositoryName=repository, imageTag=tag, imageDigest=image_digest, imageManifest=json.dumps(manifest))
 
     def service(self, cluster: str, name: str, desired: int = 2, tags=()) -> str:
         self.ecs.create_cluster(clusterName=cluster)
@@ -325,10 +337,16 @@ def digest() -> str:
     return "sha256:" + uuid.uuid4().hex + uuid.uuid4().hex
 
 
+# Where pushes land before their event is delivered (set once moto is up; seeding is not measured).
+PUSHED_TO: list = []
+
+
 def push(tag="v1", repository="shop/web", fixed_digest=None) -> dict:
     e = event("ecr-push-tagged.json")
     e["id"] = str(uuid.uuid4())
     e["detail"].update({"image-tag": tag, "repository-name": repository, "image-digest": fixed_digest or digest()})
+    for registry in PUSHED_TO:
+        registry.image(repository, tag, e["detail"]["image-digest"])
     return e
 
 
@@ -357,6 +375,7 @@ def setups(moto: int, health: HealthServer):
     """Per function: (env, main event factory, API-call scenarios) after seeding moto."""
     aws = Aws(moto)
     west = Aws(moto, STANDBY)
+    PUSHED_TO.append(aws)
     topic = aws.sns.create_topic(Name="deckhand")["TopicArn"]
     aws.service("bench", "web", tags=[("deckhand:track", "prefix:v"), ("deckhand:scale", "on"), ("deckhand:scale-out-cooldown", "0"),
                                       ("deckhand:scale-max", "100000"), ("deckhand:gate-test-url", f"http://127.0.0.1:{health.port}")])

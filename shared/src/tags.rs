@@ -68,6 +68,16 @@ pub const LAST_SCALE: &str = "deckhand:last-scale";
 /// warned about, so that a redelivery of that event does not warn twice.
 pub const SCALE_WARNED: &str = "deckhand:scale-warned";
 
+/// Opts a service in to the scan gate: which findings block a pushed image's deployment and what
+/// a missing scan means, e.g. `critical`, `high deadline=30m missing=deploy` (`image_pushed::scan_gate`).
+pub const SCAN: &str = "deckhand:scan";
+/// Written by the scan gate when it defers a deployment until the image's scan arrives:
+/// `DIGEST:EPOCH` (the digest, and when it deferred); removed once the deferral is settled.
+pub const SCAN_PENDING: &str = "deckhand:scan-pending";
+/// Written by the scan gate once its warning that a digest is blocked is published: the digest,
+/// so that each blocked image is announced once.
+pub const SCAN_BLOCKED: &str = "deckhand:scan-blocked";
+
 /// A tag value recording what Deckhand did and when, `WHAT:EPOCH` (`out:1795000000`,
 /// `standby:1795000000`): what, and the seconds since the epoch.
 pub fn marker(value: &str) -> Option<(&str, u64)> {

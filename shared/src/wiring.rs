@@ -29,7 +29,7 @@ pub type SdkBuildFinished = BuildFinished<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr>
 pub type SdkDeployEvents = DeployEvents<SdkEcs, SdkCodeDeploy, SdkSns>;
 pub type SdkScaler = Scaler<SdkCloudWatch, SdkEcs, SdkCodeDeploy, SdkSns>;
 pub type SdkTrafficGate = TrafficGate<SdkCodeDeploy, SdkCodeDeploy, SdkEcs, SdkElb, SdkCloudWatch, HttpProber, SdkSns>;
-pub type SdkRegionFailover = RegionFailover<SdkEcs, SdkCloudWatch, SdkRoute53, SdkSns>;
+pub type SdkRegionFailover = RegionFailover<SdkEcs, SdkCloudWatch, SdkEcr, SdkRoute53, SdkSns>;
 
 /// SDK configuration from the standard sources (including `AWS_ENDPOINT_URL`), with the SDK's
 /// own retry (standard mode: throttling and transient errors, exponential backoff with jitter)
@@ -133,12 +133,13 @@ pub fn region_failover_with(
     now: Clock,
     cloudwatch: impl Fn(&SdkConfig) -> aws_sdk_cloudwatch::Client,
 ) -> SdkRegionFailover {
-    let in_region = |region: &str| {
-        let sdk = sdk.to_builder().region(Region::new(region.to_owned())).build();
-        RegionPorts { ecs: SdkEcs::new(aws_sdk_ecs::Client::new(&sdk)), alarms: SdkCloudWatch::new(cloudwatch(&sdk)) }
-    };
+    let in_region = |region: &str| sdk.to_builder().region(Region::new(region.to_owned())).build();
+    let ports =
+        |sdk: &SdkConfig| RegionPorts { ecs: SdkEcs::new(aws_sdk_ecs::Client::new(sdk)), alarms: SdkCloudWatch::new(cloudwatch(sdk)) };
     let (primary, standby) = (in_region(&config.primary_region), in_region(&config.standby_region));
+    // The standby region's registry: whether the images the standby is to run were replicated.
+    let standby_registry = SdkEcr::new(aws_sdk_ecr::Client::new(&standby));
     let notifier = notifier(sdk, &config.notify_topic_arn);
     let dns = SdkRoute53::new(aws_sdk_route53::Client::new(sdk));
-    RegionFailover::new(config, primary, standby, dns, notifier, now)
+    RegionFailover::new(config, ports(&primary), ports(&standby), standby_registry, dns, notifier, now)
 }

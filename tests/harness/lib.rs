@@ -191,11 +191,30 @@ impl Aws {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
             "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": format!("sha256:{content:0>64}")},
-            "layers": [],
+            // moto derives the image digest from the layers' digests: one per content.
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": format!("sha256:{content:0>64}")}],
         });
         let pushed =
             self.ecr.put_image().repository_name(repository).image_tag(tag).image_manifest(manifest.to_string()).send().await.unwrap();
         pushed.image.and_then(|image| image.image_id).and_then(|id| id.image_digest).expect("ECR names the digest")
+    }
+
+    /// An image with the given `digest` (moto takes it as given) pushed now, tagged `tag`, into
+    /// `repository` (created when missing, not scanning): what a test's push event names.
+    pub async fn push_image_as(&self, repository: &str, tag: &str, digest: &str) {
+        let created = self.ecr.create_repository().repository_name(repository).send().await;
+        if let Err(err) = created {
+            let exists = err.as_service_error().is_some_and(|e| e.is_repository_already_exists_exception());
+            assert!(exists, "CreateRepository {repository}: {err:?}");
+        }
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": digest},
+            "layers": [],
+        });
+        let put = self.ecr.put_image().repository_name(repository).image_tag(tag).image_digest(digest);
+        put.image_manifest(manifest.to_string()).send().await.unwrap();
     }
 
     pub async fn create_cluster(&self, name: &str) {

@@ -60,6 +60,9 @@ ON_THE_BUS = {
     # An untagged push is a successful push: image-pushed is invoked and ignores it itself.
     "ecr-push-untagged.json": {IMAGE_PUSHED},
     "ecr-delete.json": set(),
+    # Scan results resume a deployment the scan gate deferred.
+    "ecr-image-scan.json": {IMAGE_PUSHED},
+    "inspector2-scan.json": {IMAGE_PUSHED},
     "ecs-deployment-in-progress.json": {DEPLOY_EVENTS},
     "ecs-deployment-completed.json": {DEPLOY_EVENTS},
     "ecs-deployment-failed.json": {DEPLOY_EVENTS},
@@ -86,7 +89,7 @@ INVOKED_DIRECTLY = {
     "failover-manual.json": "region-failover: an operator's aws lambda invoke",
     "failover-status.json": "region-failover: an operator's aws lambda invoke",
     "failover-recheck.json": "region-failover: the RegionFailoverRecheck schedule (EventBridge Scheduler, its Input)",
-    "scheduled-recheck.json": "scaler's Recheck and traffic-gate's StuckCheck ScheduleV2 (EventBridge Scheduler)",
+    "scheduled-recheck.json": "scaler's Recheck, traffic-gate's StuckCheck and image-pushed's ScanRecheck ScheduleV2 (EventBridge Scheduler)",
 }
 
 # Operators of the template's patterns that a near miss below proves moto evaluates like AWS.
@@ -111,6 +114,8 @@ NEAR_MISSES = {
     "ECR delete that failed": variant("ecr-delete.json", detail__result="FAILURE"),
     "ECR push from another source": variant("ecr-push-tagged.json", source="aws.ecr-public"),
     "ECR Image Scan of the pushed image": variant("ecr-push-tagged.json", detail_dash_type="ECR Image Scan"),
+    "ECR image scan still in progress": variant("ecr-image-scan.json", detail__scan_dash_status="IN_PROGRESS"),
+    "Inspector2 scan of an EC2 instance": variant("inspector2-scan.json", detail__repository_dash_name="i-0123456789abcdef0"),
     "ECR Replication Action": variant("ecr-push-tagged.json", detail_dash_type="ECR Replication Action"),
     "detail-type in other case": variant("ecr-push-tagged.json", detail_dash_type="ecr image action"),
     "CodeBuild phase change": variant("codebuild-failed.json", detail_dash_type="CodeBuild Build Phase Change"),

@@ -215,6 +215,8 @@ class TranslatedTemplate(unittest.TestCase):
             sorted(
                 [
                     "ImagePushedFunctionEcrPush",
+                    "ImagePushedFunctionEcrImageScan",
+                    "ImagePushedFunctionInspectorImageScan",
                     "BuildFinishedFunctionBuildStateChange",
                     "DeployEventsFunctionEcsDeployment",
                     "DeployEventsFunctionEcsHookState",
@@ -294,7 +296,7 @@ class TranslatedTemplate(unittest.TestCase):
 
     def test_no_schedule_has_a_fixed_name(self):
         schedules = self.of_type("AWS::Scheduler::Schedule")
-        self.assertEqual(sorted(schedules), ["RegionFailoverRecheck", "ScalerFunctionRecheck", "TrafficGateFunctionStuckCheck"])
+        self.assertEqual(sorted(schedules), ["ImagePushedFunctionScanRecheck", "RegionFailoverRecheck", "ScalerFunctionRecheck", "TrafficGateFunctionStuckCheck"])
         for name, schedule in schedules.items():
             given = schedule["Properties"].get("Name")
             # A name must be unique per account and region: none (CloudFormation makes one), or the stack's.
@@ -324,7 +326,7 @@ class TranslatedTemplate(unittest.TestCase):
                 if services and services != ["lambda.amazonaws.com"]:
                     trusting[name] = statement
         self.assertEqual(
-            sorted(trusting), ["RegionFailoverRecheckRole", "ScalerRecheckRole", "TrafficGateInvokeRole", "TrafficGateScheduleRole"]
+            sorted(trusting), ["ImagePushedScheduleRole", "RegionFailoverRecheckRole", "ScalerRecheckRole", "TrafficGateInvokeRole", "TrafficGateScheduleRole"]
         )
         # ECS's hook role stays as AWS documents it (see the template's comment on it).
         self.assertNotIn("Condition", trusting.pop("TrafficGateInvokeRole"))

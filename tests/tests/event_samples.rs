@@ -2,8 +2,9 @@
 //! the decoder of the function they are meant for, into what the sample says.
 
 use deckhand::event::deployment::DeploymentEvent;
+use deckhand::event::ecr_scan::{ScanEvent, Scanner};
 use deckhand::event::hook::HookInvocation;
-use deckhand::event::{alarm, codebuild, deployment, ecr, hook, service_action};
+use deckhand::event::{alarm, codebuild, deployment, ecr, ecr_scan, hook, service_action};
 use deckhand_integration_tests::sample_event;
 
 #[test]
@@ -17,6 +18,37 @@ fn ecr_samples_decode() {
         let push = ecr::decode(sample_event(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
         assert_eq!((push.action.as_str(), push.result.as_str(), push.tag.as_deref()), (action, result, tag), "{name}");
         assert_eq!((push.repository.as_str(), push.account.as_str()), ("shop/web", "123456789012"), "{name}");
+    }
+}
+
+/// Scan results (the ECR User Guide's "Amazon ECR events and EventBridge" and "EventBridge events
+/// sent for enhanced scanning"): the image, and its counts without Inspector's TOTAL.
+#[test]
+fn scan_samples_decode() {
+    let cases = [
+        ("ecr-image-scan.json", Scanner::Basic, "COMPLETE", &["v1.4.2"][..], &[("CRITICAL", 1), ("MEDIUM", 9)][..]),
+        (
+            "inspector2-scan.json",
+            Scanner::Enhanced,
+            "INITIAL_SCAN_COMPLETE",
+            &["v1.4.2", "latest"][..],
+            &[("CRITICAL", 0), ("HIGH", 2), ("MEDIUM", 5)][..],
+        ),
+    ];
+    for (name, scanner, status, tags, counts) in cases {
+        let Ok(ScanEvent::Image(scan)) = ecr_scan::decode(sample_event(name)) else { panic!("{name}: not an image scan") };
+        assert_eq!((scan.scanner, scan.status.as_str()), (scanner, status), "{name}");
+        assert_eq!(scan.tags, tags, "{name}");
+        assert_eq!(
+            (scan.account.as_str(), scan.region.as_str(), scan.repository.as_str()),
+            ("123456789012", "us-east-1", "shop/web"),
+            "{name}"
+        );
+        assert!(scan.digest.starts_with("sha256:4f1c6e2d9b8a"), "{name}");
+        let counted: Vec<(&str, u64)> = scan.severity_counts.iter().map(|(severity, count)| (severity.as_str(), *count)).collect();
+        let mut wanted = counts.to_vec();
+        wanted.sort();
+        assert_eq!(counted, wanted, "{name}");
     }
 }
 

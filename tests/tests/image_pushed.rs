@@ -12,9 +12,11 @@ struct World {
     function: SdkImagePushed,
 }
 
-/// A local AWS with clusters, a topic with a queue subscribed, and the function configured for them.
+/// A local AWS with clusters, a topic with a queue subscribed, `DIGEST` pushed to ECR's
+/// `shop/web`, and the function configured for them.
 async fn world(clusters: &[&str]) -> World {
     let local = Local::start().await;
+    local.aws.push_image_as("shop/web", "v1.4.2", DIGEST).await;
     for cluster in clusters {
         local.aws.create_cluster(cluster).await;
     }
@@ -203,7 +205,8 @@ async fn malformed_events_are_errors_that_change_nothing() {
     event["detail"].as_object_mut().unwrap().remove("image-digest");
     cases.push((event, "`detail.image-digest`"));
     let mut event = good.clone();
-    event["detail-type"] = json!("ECR Image Scan");
+    // Not one of the kinds image-pushed takes (ECR Image Scan is one now: the scan gate's).
+    event["detail-type"] = json!("ECR Replication Action");
     cases.push((event, "`detail-type`"));
     cases.push((json!(null), "JSON object"));
 
@@ -240,6 +243,7 @@ async fn a_rolling_update_keeps_the_services_own_deployment_settings() {
 #[tokio::test]
 async fn a_notice_that_failed_after_the_deployment_is_sent_by_the_retry() {
     let local = Local::start().await;
+    local.aws.push_image_as("shop/web", "v1.4.2", DIGEST).await;
     local.aws.create_cluster("prod").await;
     let old = local.aws.register_web_task_definition("web", "v1.4.1").await;
     local.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;

@@ -185,7 +185,9 @@ fn canary_configuration() -> DeploymentConfiguration {
     configuration(DeploymentStrategy::Canary, 5).canary_configuration(canary).build()
 }
 
+/// The push of `DIGEST` as `tag`, the image in ECR (moto) first.
 async fn push(ecs: &Ecs, local: &Local, tag: &str) -> Outcome {
+    local.aws.push_image_as("shop/web", tag, DIGEST).await;
     let push = ImagePush::from(ecr::decode(push_event("shop/web", Some(tag), DIGEST)).unwrap());
     ecs.rollout(local).deploy("image-pushed", &push).await
 }

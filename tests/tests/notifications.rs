@@ -114,6 +114,8 @@ async fn a_build_event_delivered_twice_publishes_once() {
 #[tokio::test]
 async fn an_exported_image_rolls_out_and_the_later_ecr_push_is_unchanged() {
     let w = world().await;
+    // ECR holds the image the build exports: build-finished checks its claim there (issue 15).
+    w.aws.push_image_as("shop/web", "v1.4.2", DIGEST).await;
     w.aws.create_cluster("prod").await;
     let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
     w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
@@ -173,6 +175,8 @@ async fn a_build_of_a_project_not_in_rollout_projects_deploys_nothing_and_is_sti
 #[tokio::test]
 async fn a_build_whose_messages_failed_is_reported_by_the_retry_without_a_second_rollout() {
     let w = world().await;
+    // ECR holds the image the build exports: build-finished checks its claim there (issue 15).
+    w.aws.push_image_as("shop/web", "v1.4.2", DIGEST).await;
     w.aws.create_cluster("prod").await;
     let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
     w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
@@ -200,6 +204,8 @@ async fn a_build_whose_messages_failed_is_reported_by_the_retry_without_a_second
 #[tokio::test]
 async fn an_ecr_push_first_makes_the_build_rollout_unchanged() {
     let w = world().await;
+    // ECR holds the image the build exports: build-finished checks its claim there (issue 15).
+    w.aws.push_image_as("shop/web", "v1.4.2", DIGEST).await;
     w.aws.create_cluster("prod").await;
     let old = w.aws.register_web_task_definition("web", "v1.4.1").await;
     w.aws.create_service("prod", "web", &old, &[("deckhand:track", "semver:^1.4")], false).await;
@@ -301,6 +307,9 @@ async fn codedeploy_states_name_the_service_and_revision() {
     w.aws.create_service("prod", "web", &old, &tags, true).await;
     let mut push = sample_event("ecr-push-tagged.json");
     push["detail"]["image-tag"] = json!("release-42");
+    // What the push names is in the local ECR, as after a real push (the rollout asks ECR).
+    let pushed = push["detail"]["image-digest"].as_str().unwrap().to_owned();
+    w.aws.push_image_as(push["detail"]["repository-name"].as_str().unwrap(), "release-42", &pushed).await;
     w.pushes(&["prod"]).handle(push).await.unwrap();
     let deployment_id = w.aws.deployments("shop", "web-bg").await.remove(0);
     w.checked_messages().await;

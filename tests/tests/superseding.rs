@@ -22,9 +22,11 @@ use std::time::Duration;
 
 const CANARY: &str = "CodeDeployDefault.ECSCanary10Percent5Minutes";
 
-/// A CODE_DEPLOY service whose group is busy deploying its current (older) revision.
+/// A CODE_DEPLOY service whose group is busy deploying its current (older) revision; ECR holds
+/// the pushed image.
 async fn busy_group() -> (Local, String) {
     let local = Local::start().await;
+    local.aws.push_image_as("shop/web", "release-42", DIGEST).await;
     local.aws.create_cluster("prod").await;
     let older = local.aws.register_web_task_definition("web", "release-41").await;
     let tags = [

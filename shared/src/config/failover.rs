@@ -1,9 +1,33 @@
 //! The region failover's settings: the two regions, their alarms, the services and the DNS
 //! record that fail over, and the waits.
 
-use super::read::{flag, number, or_default, required, topic_arn, words};
+use super::read::{flag, number, optional, or_default, required, topic_arn, words};
 use super::{ConfigError, FromEnv};
 use crate::quote::quote;
+use serde::Serialize;
+
+/// `STANDBY_IMAGE_CHECK`: what a failover does when the standby's services do not run the
+/// primary's images, or the standby region's registry lacks them, or that cannot be checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StandbyImageCheck {
+    /// Move anyway and say so in the plan and the failover's notice (the default: a failover that
+    /// a region's outage calls for is not held back by a replication lag).
+    #[default]
+    Warn,
+    /// Move no traffic: an alert names what differs or is missing; a check that could not be
+    /// made fails the invocation, so that it is retried.
+    Refuse,
+}
+
+impl StandbyImageCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StandbyImageCheck::Warn => "warn",
+            StandbyImageCheck::Refuse => "refuse",
+        }
+    }
+}
 
 /// Configuration of the `region-failover` function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +55,8 @@ pub struct FailoverConfig {
     /// `SCALE_WAIT_SECONDS` (default 120), `DNS_WAIT_SECONDS` (default 120): bounds of the waits.
     pub scale_wait: u64,
     pub dns_wait: u64,
+    /// `STANDBY_IMAGE_CHECK`: `warn` (default) or `refuse`.
+    pub image_check: StandbyImageCheck,
 }
 
 impl FromEnv for FailoverConfig {
@@ -69,6 +95,16 @@ impl FromEnv for FailoverConfig {
             auto_failback: flag(&lookup, "AUTO_FAILBACK")?,
             scale_wait: number(&lookup, "SCALE_WAIT_SECONDS", 120)?,
             dns_wait: number(&lookup, "DNS_WAIT_SECONDS", 120)?,
+            image_check: match optional(&lookup, "STANDBY_IMAGE_CHECK").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("warn") => StandbyImageCheck::Warn,
+                Some("refuse") => StandbyImageCheck::Refuse,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "STANDBY_IMAGE_CHECK",
+                        reason: format!("{} is neither warn nor refuse", quote(other)),
+                    });
+                }
+            },
         })
     }
 }
@@ -101,5 +137,8 @@ mod tests {
         assert!(with(&[("STANDBY_REGION", "us-east-1")]).unwrap_err().to_string().contains("STANDBY_REGION"));
         assert!(with(&[("SERVICES", "web")]).unwrap_err().to_string().contains("SERVICES"));
         assert!(with(&[("RECORD_NAME", "")]).unwrap_err().to_string().contains("RECORD_NAME"));
+        assert_eq!(cfg.image_check, StandbyImageCheck::Warn);
+        assert_eq!(with(&[("STANDBY_IMAGE_CHECK", " Refuse ")]).unwrap().image_check, StandbyImageCheck::Refuse);
+        assert!(with(&[("STANDBY_IMAGE_CHECK", "block")]).unwrap_err().to_string().contains("STANDBY_IMAGE_CHECK"));
     }
 }

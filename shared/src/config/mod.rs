@@ -9,7 +9,7 @@ mod gate;
 mod read;
 
 pub use control::{ControlConfig, minutes};
-pub use failover::FailoverConfig;
+pub use failover::{FailoverConfig, StandbyImageCheck};
 pub use gate::{GateConfig, HostPattern, ProbeHosts};
 pub use read::{cluster_listed, minutes_in, status_codes, words};
 

@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod codebuild;
 pub mod deployment;
 pub mod ecr;
+pub mod ecr_scan;
 pub mod hook;
 pub mod hook_state;
 pub mod limits;

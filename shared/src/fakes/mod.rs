@@ -190,5 +190,6 @@ pub fn failover_config() -> crate::config::FailoverConfig {
         auto_failback: false,
         scale_wait: 0,
         dns_wait: 0,
+        image_check: crate::config::StandbyImageCheck::Warn,
     }
 }

@@ -21,7 +21,9 @@ mod native;
 use deckhand::config::{FromEnv, GateConfig, status_codes, words};
 use deckhand::error::HandlerError;
 use deckhand::event::{EVENT_ERROR_MAX, alarm, codebuild, deployment, ecr, hook};
-use deckhand::fakes::{FakeAws, FakeClock, FakeCloudWatch, FakeDns, FakeEcs, FakeProber, FakeService, FakeSns, Faults, failover_config};
+use deckhand::fakes::{
+    FakeAws, FakeClock, FakeCloudWatch, FakeDns, FakeEcr, FakeEcs, FakeProber, FakeService, FakeSns, Faults, failover_config,
+};
 use deckhand::outcome::Outcome;
 use deckhand::ports::{Alarm, Target};
 use deckhand::tags;
@@ -293,7 +295,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// request taken for a real failover would move traffic. A rejected one must make no AWS call.
 #[test]
 fn operator_request() {
-    type Failover = RegionFailover<FakeEcs, FakeCloudWatch, FakeDns, FakeSns>;
+    type Failover = RegionFailover<FakeEcs, FakeCloudWatch, FakeEcr, FakeDns, FakeSns>;
     fn world() -> (Faults, Failover) {
         let aws = FakeAws::new();
         let west = FakeEcs::new(&aws.faults, "us-west-2");
@@ -308,6 +310,7 @@ fn operator_request() {
             failover_config(),
             RegionPorts { ecs: aws.ecs.clone(), alarms: aws.cloudwatch.clone() },
             RegionPorts { ecs: west, alarms: west_alarms },
+            aws.ecr.clone(),
             aws.dns.clone(),
             aws.sns.clone(),
             FakeClock::at(now).clock(),

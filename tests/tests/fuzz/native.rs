@@ -1,10 +1,10 @@
-//! ECS-native deployments' outside input: the hook state changes and service actions ECS sends
-//! (through deploy-events' decoder, which hands hook state changes to the gate's), and the tags
-//! that steer a native deployment.
+//! Newer outside input: the hook state changes and service actions ECS sends (through
+//! deploy-events' decoder, which hands hook state changes to the gate's), the tags that steer a
+//! native deployment, and the scan results ECR and Inspector send (the scan gate).
 
 use super::{json_decoder, tag_parser};
 use deckhand::config::minutes;
-use deckhand::event::deployment;
+use deckhand::event::{deployment, ecr_scan};
 use deckhand::ports::Strategy;
 use deckhand::tags;
 use deckhand::usecase::image_pushed::shift;
@@ -47,4 +47,9 @@ fn analysis_and_deadline_tags() {
         |value| AnalysisRules::parse(&value, AnalysisRules::default()).into(),
     );
     tag_parser("deckhand:progress-deadline", "", &["45", "45m", "2h", "0", "10081", "1.5h"], |value| minutes(&value).into());
+}
+
+#[test]
+fn scan_results() {
+    json_decoder("ecr-scan", &["ecr-image-scan", "inspector2-scan", "ecr-push-"], |event| ecr_scan::decode(event).into());
 }

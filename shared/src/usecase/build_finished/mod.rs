@@ -7,14 +7,18 @@
 //!
 //! Only builds of the projects in `ROLLOUT_PROJECTS` roll out; any other build that exported an
 //! image is reported with why it was not deployed (anyone who can start a build could otherwise
-//! deploy whatever tag it exports).
+//! deploy whatever tag it exports). What such a build exports is a claim, checked with ECR first
+//! (`verify`): a digest must be in the repository and carry the exported tag, a tag alone is
+//! resolved to its digest; a claim ECR contradicts deploys nothing and turns the build message
+//! into an alert.
 
 mod exported;
 mod notification;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
-pub use exported::{SHOWN, exported_image, value_shown};
+pub use exported::{Claim, SHOWN, exported_image, value_shown};
 pub use notification::{build_notification, console_link};
 
 use crate::config::BuildFinishedConfig;
@@ -24,10 +28,10 @@ use crate::notify::Severity;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult, Sent};
 use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, Registry, ServiceCapacity, TaskDefinitions};
 use crate::recent::RecentEvents;
-use crate::usecase::image_pushed::plan::ImagePush;
 use crate::usecase::image_pushed::rollout::Rollout;
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{info, warn};
+use verify::{Refusal, Seen, Verdict, verify};
 
 pub const FUNCTION: &str = "build-finished";
 
@@ -64,32 +68,45 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         // Roll out first, so the build message can say where the image went.
         let mut outcome = Outcome::new(FUNCTION, event_id.clone());
         let mut rollout_note = None;
+        let mut checked = None;
         if let (BuildKind::Succeeded, Some(rollout)) = (kind, &self.rollout) {
             match exported_image(&build) {
                 Ok(None) => {}
                 // Only the projects named in ROLLOUT_PROJECTS may deploy what they export.
                 exported if !self.config.rolls_out(&build.project) => {
                     let reason = self.not_a_rollout_project(&build.project);
-                    if let Ok(Some(push)) = exported {
-                        outcome.resources.push(ResourceOutcome {
-                            resource: image_name(&push),
-                            trigger: None,
-                            result: ResourceResult::Ignored { reason: reason.clone() },
-                        });
+                    if let Ok(Some(claim)) = exported {
+                        outcome.resources.push(ignored(&claim, reason.clone()));
                     }
                     rollout_note = Some(reason);
                 }
-                Ok(Some(push)) => {
-                    outcome = rollout.deploy(FUNCTION, &push).await;
-                    // The build is reported either way: why nothing deployed goes into its message.
-                    rollout_note = outcome.ignored.take();
-                }
+                // A claim: ECR confirms it (or resolves its tag) before anything deploys. A
+                // failing call fails the invocation, and the retry asks again.
+                Ok(Some(claim)) => match verify(rollout.registry(), &claim).await? {
+                    (Verdict::Deploy { digest }, _) => {
+                        outcome = rollout.deploy(FUNCTION, &claim.pinned(&digest)).await;
+                        // The build is reported either way: why nothing deployed goes into its message.
+                        rollout_note = outcome.ignored.take();
+                        checked = Some(Checked::Confirmed(claim, digest));
+                    }
+                    (Verdict::Refuse(refusal), seen) => {
+                        warn!(project = build.project, claim = %claim, ecr = refusal.ecr, "claim refused");
+                        outcome.resources.push(ignored(&claim, refusal.reason()));
+                        rollout_note = Some("ECR does not confirm the image the build exported".into());
+                        checked = Some(Checked::Refused(claim, refusal, seen));
+                    }
+                },
                 Err(reason) => rollout_note = Some(reason),
             }
         }
         let notified_key = event_id.as_ref().map(|id| format!("{id}:notified"));
         if !notified_key.as_deref().is_some_and(|key| self.recent.contains(key)) {
-            let notification = build_notification(&build, kind, &outcome, rollout_note.as_deref());
+            let mut notification = build_notification(&build, kind, &outcome, rollout_note.as_deref());
+            match &checked {
+                Some(Checked::Confirmed(claim, digest)) => notification::confirmed(&mut notification, claim, digest),
+                Some(Checked::Refused(claim, refusal, seen)) => notification::refused(&mut notification, &build, claim, refusal, seen),
+                None => {}
+            }
             let message_id = self.notifier.publish(&notification).await?;
             outcome.notification = Some(Sent::of(&notification, message_id));
             if let Some(key) = &notified_key {
@@ -118,10 +135,16 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
     }
 }
 
-/// `REPO[:TAG]@DIGEST`: the image a build exported.
-fn image_name(push: &ImagePush) -> String {
-    let tag = push.tag.as_deref().map(|tag| format!(":{tag}")).unwrap_or_default();
-    format!("{}{tag}@{}", push.repository, push.digest)
+/// What ECR made of a build's claim, for its message.
+enum Checked {
+    /// Confirmed, with the digest deployed.
+    Confirmed(Claim, String),
+    Refused(Claim, Refusal, Seen),
+}
+
+/// The claimed image (`REPO[:TAG][@DIGEST]`), not deployed, and why.
+fn ignored(claim: &Claim, reason: String) -> ResourceOutcome {
+    ResourceOutcome { resource: claim.to_string(), trigger: None, result: ResourceResult::Ignored { reason } }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

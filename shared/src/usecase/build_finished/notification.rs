@@ -1,7 +1,9 @@
 //! The build message: what a person needs at a glance, the phase that failed, the links.
 
 use super::BuildKind;
+use super::exported::Claim;
 use super::value_shown;
+use super::verify::{Refusal, Seen};
 use crate::event::codebuild::BuildStateChange;
 use crate::notify::{Notification, field};
 use crate::outcome::{Outcome, ResourceResult};
@@ -110,4 +112,24 @@ pub fn build_notification(build: &BuildStateChange, kind: BuildKind, rollout: &O
         project: Some(build.project.clone()),
         dedup_key: build.event_id.clone(),
     }
+}
+
+/// The build message of a build whose claim ECR confirmed: the image, by digest (the one its tag
+/// points at, when the build exported only a tag).
+pub(super) fn confirmed(notification: &mut Notification, claim: &Claim, digest: &str) {
+    let how = if claim.digest.is_some() { "in ECR" } else { "resolved with ECR" };
+    let _ = writeln!(notification.text, "Verified:   {} is {digest} ({how})", field(&claim.to_string()));
+    notification.details["verified"] = json!({"repository": claim.repository, "tag": claim.tag, "digest": digest});
+}
+
+/// The build message of a build whose claim ECR contradicts, made an alert: what the build
+/// claimed and what ECR says.
+pub(super) fn refused(notification: &mut Notification, build: &BuildStateChange, claim: &Claim, refusal: &Refusal, seen: &Seen) {
+    let number = build.build_number.map(|n| format!(" #{n}")).unwrap_or_default();
+    notification.event = "build.image_refused";
+    notification.severity = refusal.severity;
+    notification.subject = format!("Build image refused: {}{number}", build.project);
+    let _ = writeln!(notification.text, "Claimed:    {}", field(&claim.to_string()));
+    let _ = writeln!(notification.text, "ECR says:   {}", field(&refusal.ecr));
+    notification.details["refused"] = refusal.details(claim, seen);
 }

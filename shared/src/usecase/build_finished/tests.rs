@@ -8,9 +8,11 @@ use crate::outcome::ResourceResult;
 use crate::usecase::image_pushed::tests::{REGISTRY, rollout, tracking, web_task_definition};
 
 mod bounds;
+mod claims;
 mod fault_matrix;
 
 const DIGEST: &str = "sha256:4f1c6e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
+const ACCOUNT: &str = "123456789012";
 
 fn build(status: &str, exported: &[(&str, &str)]) -> BuildStateChange {
     BuildStateChange {
@@ -90,26 +92,23 @@ fn only_known_safe_exports_show_their_values() {
 
 #[test]
 fn reads_the_exported_image() {
-    let uri = format!("123456789012.dkr.ecr.us-west-2.amazonaws.com/shop/web:v2@{DIGEST}");
-    let push = exported_image(&build("SUCCEEDED", &[("IMAGE_URI", &uri)])).unwrap().unwrap();
+    let uri = format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:v2@{DIGEST}");
+    let claim = exported_image(&build("SUCCEEDED", &[("IMAGE_URI", &uri)])).unwrap().unwrap();
     assert_eq!(
-        (push.region.as_str(), push.repository.as_str(), push.tag.as_deref(), push.digest.as_str()),
-        ("us-west-2", "shop/web", Some("v2"), DIGEST)
+        (claim.region.as_str(), claim.repository.as_str(), claim.tag.as_deref(), claim.digest.as_deref()),
+        ("us-east-1", "shop/web", Some("v2"), Some(DIGEST))
     );
+    assert_eq!(claim.to_string(), format!("shop/web:v2@{DIGEST}"));
 
     let split = build("SUCCEEDED", &[("IMAGE_REPO_NAME", "shop/web"), ("IMAGE_TAG", "v3"), ("IMAGE_DIGEST", DIGEST)]);
-    let push = exported_image(&split).unwrap().unwrap();
-    assert_eq!((push.account.as_str(), push.region.as_str(), push.tag.as_deref()), ("123456789012", "us-east-1", Some("v3")));
+    let claim = exported_image(&split).unwrap().unwrap();
+    assert_eq!((claim.account.as_str(), claim.region.as_str(), claim.tag.as_deref()), ("123456789012", "us-east-1", Some("v3")));
+
+    // A tag alone is a claim too: ECR resolves it.
+    let claim = exported_image(&build("SUCCEEDED", &[("IMAGE_REPO_NAME", "shop/web"), ("IMAGE_TAG", "v3")])).unwrap().unwrap();
+    assert_eq!((claim.tag.as_deref(), claim.digest), (Some("v3"), None));
 
     assert_eq!(exported_image(&build("SUCCEEDED", &[("OTHER", "x")])), Ok(None));
-    assert!(
-        exported_image(&build("SUCCEEDED", &[("IMAGE_REPO_NAME", "shop/web"), ("IMAGE_TAG", "v3")]))
-            .unwrap_err()
-            .contains("without a digest")
-    );
-    assert!(
-        exported_image(&build("SUCCEEDED", &[("IMAGE_URI", "docker.io/library/nginx:1")])).unwrap_err().contains("not in an ECR registry")
-    );
 }
 
 #[test]
@@ -129,7 +128,7 @@ fn sample(json: &str) -> Value {
 }
 
 /// Cluster `prod` with service `web` tracking `semver:^1.4` (the succeeded sample exports
-/// shop/web:v1.4.2 pinned by digest), and the handler rolling out to it.
+/// shop/web:v1.4.2 pinned by digest, which ECR holds), and the handler rolling out to it.
 /// The samples' project, `shop-web`, is in `ROLLOUT_PROJECTS`.
 fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>) {
     world_rolling_out(notify_build_started, &["shop-web"])
@@ -138,6 +137,7 @@ fn world(notify_build_started: bool) -> (FakeAws, BuildFinished<FakeEcs, FakeCod
 fn world_rolling_out(notify_build_started: bool, projects: &[&str]) -> (FakeAws, BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>) {
     let aws = FakeAws::new();
     aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
+    aws.ecr.push(ACCOUNT, "shop/web", DIGEST, &["v1.4.2"], 1_700_000_000);
     let config = BuildFinishedConfig {
         notify_topic_arn: "arn:aws:sns:us-east-1:123456789012:deckhand".into(),
         clusters: vec!["prod".into()],
@@ -269,7 +269,7 @@ async fn an_unlisted_project_is_the_reason_even_when_its_export_could_not_be_pin
     let (aws, handler) = world_rolling_out(false, &["billing"]);
     let mut event = sample(SUCCEEDED);
     let variables = event["detail"]["additional-information"]["exported-environment-variables"].as_array_mut().unwrap();
-    variables.retain(|v| v["name"] != "IMAGE_URI" && v["name"] != "IMAGE_DIGEST");
+    variables.retain(|v| !["IMAGE_URI", "IMAGE_DIGEST", "IMAGE_TAG"].contains(&v["name"].as_str().unwrap()));
     variables.push(json!({"name": "IMAGE_REPO_NAME", "value": "shop/web"}));
 
     let outcome = handler.handle(event).await.unwrap();
@@ -277,7 +277,7 @@ async fn an_unlisted_project_is_the_reason_even_when_its_export_could_not_be_pin
     assert!(outcome.resources.is_empty(), "{outcome:?}");
     let text = &aws.sns.published()[0].text;
     assert!(text.contains("Not deployed: project shop-web is not in ROLLOUT_PROJECTS (billing)"), "{text}");
-    assert!(!text.contains("without a digest"), "{text}");
+    assert!(!text.contains("without a tag or digest"), "{text}");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! image-pushed under failure (issue 11): a retry after any failed call ends where a clean run
 //! does — one revision, one deployment, the notice sent — and no step's failure reads as success.
 
-use super::tests::{DIGEST, OLDER, active_deployment, blue_green, handle, pinned, push, tracking, web_task_definition};
+use super::tests::{DIGEST, OLDER, PUSHED_AT, active_deployment, blue_green, handle, pinned, push, tracking, web_task_definition};
 use crate::fakes::matrix::{self, World};
 use crate::fakes::{FakeAws, Fault, Faults, native_deployment};
 use crate::ports::Strategy;
@@ -158,11 +158,22 @@ fn sharing() -> Pushed {
     Pushed { aws, services: &["web", "web-canary"] }
 }
 
+/// A service already running an image pushed after the one delivered: ignored, whatever fails.
+fn older_push() -> Pushed {
+    let aws = FakeAws::new();
+    web_task_definition(&aws, "other");
+    let newer = "sha256:9999999999990000000000000000000000000000000000000000000000000000";
+    aws.ecr.push(crate::fakes::ACCOUNT, "shop/web", newer, &["v1.4.3"], PUSHED_AT + 60);
+    aws.ecs.add_service(tracking("web", &aws.ecs.add_task_definition("web", &[("web", &pinned(newer))])));
+    Pushed { aws, services: &["web"] }
+}
+
 #[tokio::test]
 async fn fault_matrix() {
     let cells = matrix::run("image-pushed: rolling update", rolling).await
         + matrix::run("image-pushed: blue/green superseding an older image", superseding).await
         + matrix::run("image-pushed: two services sharing a revision", sharing).await
-        + matrix::run("image-pushed: ECS canary superseding an older image", native_superseding).await;
+        + matrix::run("image-pushed: ECS canary superseding an older image", native_superseding).await
+        + matrix::run("image-pushed: an older push than what runs, ignored", older_push).await;
     assert!(cells > 0);
 }

@@ -6,13 +6,16 @@
 
 use super::notification::deployed_notification;
 use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, to_supersede, track_mismatch};
+use super::push_order::{self, Lookups, Order};
+use super::scan_gate;
 use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{
-    BlueGreenRequest, CodeDeployments, Controller, EcsServices, ImageUpdate, NativeDeployments, Notifier, Registered, Registry, Service,
-    ServiceCapacity, Strategy, TaskDefinition, TaskDefinitions,
+    BlueGreenRequest, CodeDeployments, Controller, EcsServices, ImageUpdate, NativeDeployments, Notifier, Registered, Registry,
+    RegistryImage, Service, ServiceCapacity, Strategy, TaskDefinition, TaskDefinitions,
 };
+use crate::runtime::{Clock, system_clock};
 use crate::tags;
 use serde_json::json;
 use std::collections::HashMap;
@@ -28,6 +31,8 @@ pub struct Rollout<E, C, N, G> {
     notifier: N,
     /// ECR: push times, what a build claims, scan findings.
     registry: G,
+    /// The scan gate's clock: when a deployment was deferred, and whether its deadline passed.
+    now: Clock,
 }
 
 /// Per-event memo: services sharing a task definition get one new revision, not one each.
@@ -35,6 +40,8 @@ pub struct Rollout<E, C, N, G> {
 struct Memo {
     described: HashMap<String, TaskDefinition>,
     registered: HashMap<(String, Vec<ImageUpdate>), Registered>,
+    /// ECR's answers: one DescribeImages per distinct image.
+    images: Lookups,
 }
 
 /// How one service's rollout ended, before it becomes part of the outcome.
@@ -47,6 +54,8 @@ enum Step {
         /// ECS-native deployments: the strategy.
         strategy: Option<Strategy>,
         superseded: Option<String>,
+        /// What `push_order` could not compare, for the notice.
+        unchecked: Vec<String>,
     },
     /// Already at the pushed image, deployed by an earlier delivery whose notice did not go out.
     Owed {
@@ -59,7 +68,15 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
     Rollout<E, C, N, G>
 {
     pub fn new(clusters: Vec<String>, ecs: E, codedeploy: C, notifier: N, registry: G) -> Self {
-        Self { clusters, busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(), ecs, codedeploy, notifier, registry }
+        Self {
+            clusters,
+            busy_waits: [2, 4, 8, 16].map(Duration::from_secs).to_vec(),
+            ecs,
+            codedeploy,
+            notifier,
+            registry,
+            now: system_clock(),
+        }
     }
 
     pub fn with_busy_waits(mut self, waits: Vec<Duration>) -> Self {
@@ -67,11 +84,43 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         self
     }
 
+    /// The scan gate on a clock of the caller's (tests move time past its deadline).
+    pub fn with_clock(mut self, now: Clock) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// The clusters and ECS, for the scan gate's deferred deployments (`scan_gate`).
+    pub(crate) fn fleet(&self) -> (&[String], &E) {
+        (&self.clusters, &self.ecs)
+    }
+
+    /// Rolls `push` out to one `service` as `deploy` does each: a deferred deployment resumed.
+    pub(crate) async fn deploy_to(&self, push: &ImagePush, service: &Service) -> ResourceResult {
+        self.roll_out(push, service, &mut Memo::default()).await
+    }
+
+    /// The registry the rollout reads: `build-finished` checks a build's claim with it first.
+    pub fn registry(&self) -> &G {
+        &self.registry
+    }
+
     /// Rolls `push` out to every service that tracks it, one service at a time. A failing
     /// service does not stop the others; the outcome records it.
     pub async fn deploy(&self, function: &'static str, push: &ImagePush) -> Outcome {
+        self.deploy_knowing(function, push, []).await
+    }
+
+    /// `deploy`, with images of the pushed repository the caller read from ECR for this event
+    /// (`build-finished`'s claim check): not asked for again.
+    pub async fn deploy_knowing(
+        &self,
+        function: &'static str,
+        push: &ImagePush,
+        known: impl IntoIterator<Item = RegistryImage>,
+    ) -> Outcome {
         let mut outcome = Outcome::new(function, push.event_id.clone());
-        let mut memo = Memo::default();
+        let mut memo = Memo { images: Lookups::knowing(known), ..Memo::default() };
         for cluster in &self.clusters {
             let services = match self.ecs.opted_in_services(cluster).await {
                 Ok(services) => services,
@@ -98,9 +147,10 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         let announced = match self.deploy_service(push, service, memo).await {
             Ok(Step::Done(result)) => return result,
             Err(err) => return ResourceResult::Failed { error: err.to_string() },
-            Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded }) => {
+            Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded, unchecked }) => {
                 let notification =
                     deployed_notification(push, service, &registered, Some(&deployment_id), &updates, strategy, superseded.as_deref());
+                let notification = push_order::noted(notification, &unchecked);
                 let result = ResourceResult::Deployed {
                     controller: service.controller.as_str(),
                     strategy: strategy.map(Strategy::as_str),
@@ -145,8 +195,18 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
             RolloutPlan::Native(_) => self.advancing_deployment(service, memo).await?,
             _ => None,
         };
-        if let Some(active) = active {
-            decided = plan(push, service, &current, Some(&active));
+        if let Some(active) = &active {
+            decided = plan(push, service, &current, Some(active));
+        }
+        // Never an older image on an event: compared with what runs and what deploys.
+        let unchecked = match push_order::check(&self.registry, &mut memo.images, push, service, &decided, active.as_ref()).await? {
+            Order::Refuse(reason) => return Ok(Step::Done(ResourceResult::Ignored { reason })),
+            Order::Deploy { unchecked } => unchecked,
+        };
+        // `deckhand:scan`: deploys only what the image's scan allows; may defer or block it.
+        let now = (self.now)();
+        if let Some(held) = scan_gate::check(&self.ecs, &self.notifier, &self.registry, now, push, service, &decided).await? {
+            return Ok(Step::Done(held));
         }
         match decided {
             RolloutPlan::Ignore(reason) => Ok(Step::Done(ResourceResult::Ignored { reason })),
@@ -155,7 +215,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
             RolloutPlan::Rolling { updates } => {
                 let registered = self.register(&current, updates.clone(), push, memo).await?;
                 let deployment_id = self.ecs.roll_out(service, &registered.arn, None).await?;
-                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded: None })
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded: None, unchecked })
             }
             RolloutPlan::Native(native) => {
                 let registered = self.register(&current, native.updates.clone(), push, memo).await?;
@@ -166,7 +226,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
                 }
                 let deployment_id = self.ecs.roll_out(service, &registered.arn, native.shift.as_ref()).await?;
                 let (updates, strategy, superseded) = (native.updates, Some(native.strategy), native.supersede);
-                Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded })
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy, superseded, unchecked })
             }
             RolloutPlan::BlueGreen(blue_green) => {
                 let registered = self.register(&current, blue_green.updates.clone(), push, memo).await?;
@@ -185,7 +245,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
                 };
                 let deployment_id = self.create_when_free(&request).await?;
                 let (updates, superseded) = (blue_green.updates, blue_green.supersede);
-                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded })
+                Ok(Step::Deployed { registered, deployment_id, updates, strategy: None, superseded, unchecked })
             }
         }
     }

@@ -71,7 +71,7 @@ impl fmt::Display for TagPolicy {
 }
 
 /// A tag read as a version: `1.4.2` or `v1.4.2`.
-fn version_of(tag: &str) -> Option<Version> {
+pub fn version_of(tag: &str) -> Option<Version> {
     Version::parse(tag.strip_prefix(['v', 'V']).unwrap_or(tag)).ok()
 }
 

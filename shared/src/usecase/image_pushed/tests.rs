@@ -2,7 +2,7 @@
 //! `rollout`, `web_task_definition` and `tracking` also build the world of the build-finished tests.
 
 use super::*;
-use crate::fakes::{FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcr, FakeEcs, FakeService, FakeSns, Fault};
+use crate::fakes::{ACCOUNT, FakeAws, FakeCodeDeploy, FakeDeployment, FakeEcr, FakeEcs, FakeService, FakeSns, Fault};
 use crate::outcome::ResourceResult;
 use crate::ports::Controller;
 use crate::tags;
@@ -25,8 +25,22 @@ pub(crate) fn rollout(aws: &FakeAws) -> Rollout<FakeEcs, FakeCodeDeploy, FakeSns
     ])
 }
 
+/// `shop/web:v1`'s digest.
+pub(crate) const V1: &str = "sha256:5eed000000000000000000000000000000000000000000000000000000000000";
+/// When `DIGEST` was pushed (2023-11-14T22:13:20Z); `OLDER` an hour before, `V1` two.
+pub(crate) const PUSHED_AT: u64 = 1_700_000_000;
+
+/// ECR's `shop/web`, pushed in this order: `V1` (`v1`), `OLDER` (`v1.4.1`), `DIGEST` (`v1.4.2`).
+pub(crate) fn pushed_images(aws: &FakeAws) {
+    for (digest, tag, at) in [(V1, "v1", PUSHED_AT - 7200), (OLDER, "v1.4.1", PUSHED_AT - 3600), (DIGEST, "v1.4.2", PUSHED_AT)] {
+        aws.ecr.push(ACCOUNT, "shop/web", digest, &[tag], at);
+    }
+}
+
 /// Revision 1 of `family`: container `web` on `shop/web:v1` beside an nginx sidecar; its ARN.
+/// ECR holds `pushed_images`.
 pub(crate) fn web_task_definition(aws: &FakeAws, family: &str) -> String {
+    pushed_images(aws);
     aws.ecs.add_task_definition(family, &[("web", &format!("{REGISTRY}/shop/web:v1")), ("proxy", "public.ecr.aws/nginx/nginx:1.27")])
 }
 
@@ -320,3 +334,4 @@ async fn services_sharing_a_task_definition_still_share_one_revision_after_a_ret
 }
 
 mod native;
+mod push_order;

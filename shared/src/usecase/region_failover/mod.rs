@@ -11,26 +11,32 @@
 //! failover records carry health checks that follow each region's health alarm, so DNS moves on
 //! the data plane even when no API can be called; when this function cannot change the records,
 //! the invocation fails after the standby was pre-scaled, and its retries finish the rest.
+//!
+//! Before traffic moves to the standby, its services' images are checked against the primary's
+//! and against the standby region's registry (`images`, `plan::images`): under
+//! `STANDBY_IMAGE_CHECK=warn` (the default) what is wrong is said and traffic moves; under `refuse`
+//! it does not.
 
+mod images;
 mod notification;
 mod observe;
 pub mod operator;
 pub mod plan;
+mod request;
 mod steps;
 #[cfg(test)]
 mod tests;
 
 use crate::config::FailoverConfig;
 use crate::error::HandlerError;
-use crate::event::alarm;
 use crate::outcome::{OUTCOME_ID_MAX, Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{Alarms, Dns, DnsRecords, Notifier, ServiceCapacity};
+use crate::ports::{Alarms, Dns, DnsRecords, Notifier, Registry, ServiceCapacity, ServiceDeployments, TaskDefinitions};
 use crate::quote::clip;
 use crate::runtime::Clock;
 use crate::usecase::publish_or_log;
 use observe::Observation;
-use operator::Action;
-use plan::{Intent, Observed, Plan, Settings, Side, Step, counts_to_remember, plan};
+use plan::{Intent, Observed, Plan, Settings, Side, Step, counts_to_remember, plan, wants_image_check};
+use request::Ask;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -44,10 +50,18 @@ pub struct RegionPorts<E, A> {
     pub alarms: A,
 }
 
-pub struct RegionFailover<E, A, D, N> {
+/// What region failover needs of ECS in each region: services' counts and tags, and the task
+/// definitions of their deployments (the images they run).
+pub trait RegionEcs: ServiceCapacity + ServiceDeployments + TaskDefinitions {}
+
+impl<T: ServiceCapacity + ServiceDeployments + TaskDefinitions> RegionEcs for T {}
+
+pub struct RegionFailover<E, A, R, D, N> {
     config: FailoverConfig,
     primary: RegionPorts<E, A>,
     standby: RegionPorts<E, A>,
+    /// The standby region's registry: whether it has the images the standby is to run.
+    standby_registry: R,
     dns: D,
     notifier: N,
     now: Clock,
@@ -83,26 +97,17 @@ pub struct FailoverReport {
     pub steps: Vec<StepResult>,
 }
 
-/// What the function was asked to do.
-struct Request {
-    event_id: Option<String>,
-    trigger: String,
-    ask: Ask,
-    dry_run: bool,
-}
-
-enum Ask {
-    /// Plan (and, unless a dry run, carry out) a move.
-    Plan(Intent),
-    /// Report both regions; change nothing.
-    Status,
-    /// Not ours: the reason.
-    Ignore(String),
-}
-
-impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
-    pub fn new(config: FailoverConfig, primary: RegionPorts<E, A>, standby: RegionPorts<E, A>, dns: D, notifier: N, now: Clock) -> Self {
-        Self { config, primary, standby, dns, notifier, now, poll: Duration::from_secs(5) }
+impl<E: RegionEcs, A: Alarms, R: Registry, D: Dns, N: Notifier> RegionFailover<E, A, R, D, N> {
+    pub fn new(
+        config: FailoverConfig,
+        primary: RegionPorts<E, A>,
+        standby: RegionPorts<E, A>,
+        standby_registry: R,
+        dns: D,
+        notifier: N,
+        now: Clock,
+    ) -> Self {
+        Self { config, primary, standby, standby_registry, dns, notifier, now, poll: Duration::from_secs(5) }
     }
 
     pub fn with_poll(mut self, poll: Duration) -> Self {
@@ -140,7 +145,7 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
     }
 
     async fn report(&self, event: Value) -> Result<FailoverReport, HandlerError> {
-        let request = self.request(event)?;
+        let request = request::classify(event, &self.config)?;
         let mut outcome = FailoverReport {
             event_id: request.event_id.clone(),
             trigger: request.trigger.clone(),
@@ -157,13 +162,24 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                 return Ok(outcome);
             }
             Ask::Status => {
-                outcome.observed = Some(self.observe().await.seen);
+                let mut observation = self.observe().await;
+                self.check_images(&mut observation).await;
+                outcome.observed = Some(observation.seen);
                 return Ok(outcome);
             }
         };
-        let observation = self.observe().await;
-        let settings =
-            Settings { dwell: self.config.dwell, stabilization: self.config.stabilization, auto_failback: self.config.auto_failback };
+        let mut observation = self.observe().await;
+        let settings = Settings {
+            dwell: self.config.dwell,
+            stabilization: self.config.stabilization,
+            auto_failback: self.config.auto_failback,
+            image_check: self.config.image_check,
+        };
+        // The standby's images are checked when they matter (a move there, whose notice names
+        // what is wrong) or are asked for; the plan then accounts for them.
+        if request.dry_run || wants_image_check(&plan(&observation.seen, intent, &settings), &observation.seen) {
+            self.check_images(&mut observation).await;
+        }
         let decided = plan(&observation.seen, intent, &settings);
         info!(trigger = %clip(&request.trigger, OUTCOME_ID_MAX), plan = %json!(decided), "planned");
         outcome.observed = Some(observation.seen.clone());
@@ -172,12 +188,16 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             return Ok(outcome);
         }
         match &decided {
-            Plan::Move { to, steps } => self.carry_out(&mut outcome, intent, *to, steps, &observation).await?,
+            Plan::Move { to, steps, .. } => self.carry_out(&mut outcome, intent, *to, steps, &observation).await?,
             Plan::Retry { side, reason } => {
                 // A move that is due but cannot see where it goes is said at once; a run that
                 // cannot tell whether one is due (the serving region's alarm) retries quietly.
                 if *side != observation.seen.serving.unwrap_or(Side::Primary) {
-                    let what = format!("{} could not be read", self.region(*side));
+                    // Checked only for a move to the standby: a retry then is the check's.
+                    let what = match observation.seen.standby_images {
+                        Some(_) => "the standby's images could not be checked".to_owned(),
+                        None => format!("{} could not be read", self.region(*side)),
+                    };
                     publish_or_log(&self.notifier, &self.incomplete(&outcome, &what, reason)).await;
                 }
                 return Err(observation.read_error(*side, reason));
@@ -264,29 +284,5 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
             });
         }
         outcome
-    }
-
-    fn request(&self, event: Value) -> Result<Request, HandlerError> {
-        let event_id = event.get("id").and_then(Value::as_str).map(str::to_owned);
-        if alarm::is_schedule(&event) {
-            return Ok(Request { event_id, trigger: "schedule".into(), ask: Ask::Plan(Intent::Automatic), dry_run: false });
-        }
-        if operator::is_operator_request(&event) {
-            // Strict: an unknown field (a misspelt `dryRun`) is an error, and nothing is done.
-            let request = operator::decode(event)?;
-            let ask = match request.action {
-                Action::Failover => Ask::Plan(Intent::Failover),
-                Action::Failback => Ask::Plan(Intent::Failback),
-                Action::Status => Ask::Status,
-            };
-            let trigger = format!("operator: {}", request.action.as_str());
-            return Ok(Request { event_id: None, trigger, ask, dry_run: request.dry_run });
-        }
-        let change = alarm::decode(event)?;
-        let trigger = format!("alarm {} {}", change.alarm_name, change.state);
-        let ours = change.alarm_name == self.config.primary_alarm || change.alarm_name == self.config.standby_alarm;
-        let ask =
-            if ours { Ask::Plan(Intent::Automatic) } else { Ask::Ignore(format!("{trigger} is not a health alarm of this failover pair")) };
-        Ok(Request { event_id: change.event_id, trigger, ask, dry_run: false })
     }
 }

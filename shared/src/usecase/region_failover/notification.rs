@@ -2,13 +2,13 @@
 //! the notice that an attempt stopped short.
 
 use super::plan::{Intent, Observed, Plan, Side};
-use super::{FailoverReport, RegionFailover};
+use super::{FailoverReport, RegionEcs, RegionFailover};
 use crate::notify::{Notification, Severity, field};
-use crate::ports::{Alarms, Dns, Notifier, ServiceCapacity};
+use crate::ports::{Alarms, Dns, Notifier, Registry};
 use crate::tags;
 use serde_json::json;
 
-impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
+impl<E: RegionEcs, A: Alarms, R: Registry, D: Dns, N: Notifier> RegionFailover<E, A, R, D, N> {
     /// What to say about a plan carried out: a move (sent once its steps before the flip's
     /// record are done), an alert, or a hold worth knowing.
     pub(super) fn notification(&self, outcome: &FailoverReport, intent: Intent) -> Option<Notification> {
@@ -81,6 +81,13 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
                     text.push_str(&format!("; could not be read: {}", field(why)));
                 }
                 text.push('\n');
+            }
+            if let Some(images) = seen.standby_images.as_ref().filter(|images| !images.findings.is_empty()) {
+                let setting = self.config.image_check.as_str();
+                text.push_str(&format!("Images:   not all in order in the standby (STANDBY_IMAGE_CHECK={setting}):\n"));
+                for finding in &images.findings {
+                    text.push_str(&format!("Image:    {}\n", field(finding)));
+                }
             }
         }
         for step in &outcome.steps {

@@ -1,9 +1,9 @@
 //! What both regions show now: their health alarms, their services, where DNS points, the last flip.
 
-use super::RegionFailover;
 use super::plan::{FrozenBy, Observed, RegionState, ServiceState, Side};
+use super::{RegionEcs, RegionFailover};
 use crate::error::HandlerError;
-use crate::ports::{Alarms, Capacity, Dns, Notifier, ServiceCapacity};
+use crate::ports::{Alarms, Capacity, Dns, Notifier, Registry};
 use crate::tags;
 use std::collections::BTreeMap;
 use tracing::warn;
@@ -15,18 +15,21 @@ pub(super) struct Observation {
     pub capacities: [Vec<Capacity>; 2],
     /// The first read that failed in each region, primary's first: what a retry waits out.
     pub errors: [Option<HandlerError>; 2],
+    /// The first call of the standby's image check that failed.
+    pub image_error: Option<HandlerError>,
 }
 
 impl Observation {
-    /// Why `side` could not be read.
+    /// Why `side` could not be read: its own read that failed, else the image check's call, else
+    /// the other side's read (what kept the standby's images from being compared).
     pub fn read_error(self, side: Side, reason: &str) -> HandlerError {
         let [primary, standby] = self.errors;
-        let error = if side == Side::Primary { primary } else { standby };
-        error.unwrap_or_else(|| HandlerError::Misconfigured(reason.to_owned()))
+        let (own, other) = if side == Side::Primary { (primary, standby) } else { (standby, primary) };
+        own.or(self.image_error).or(other).unwrap_or_else(|| HandlerError::Misconfigured(reason.to_owned()))
     }
 }
 
-impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
+impl<E: RegionEcs, A: Alarms, R: Registry, D: Dns, N: Notifier> RegionFailover<E, A, R, D, N> {
     /// Both regions as they are now; a region whose APIs fail reads as unhealthy.
     pub(super) async fn observe(&self) -> Observation {
         let (primary, primary_capacity, primary_error) = self.observe_region(Side::Primary, &self.config.primary_alarm).await;
@@ -41,9 +44,10 @@ impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D,
         let last_flip =
             [&primary, &standby].iter().flat_map(|r| r.services.iter().flatten()).filter_map(|s| s.last_flip).max_by_key(|(_, at)| *at);
         Observation {
-            seen: Observed { primary, standby, serving, last_flip, now: (self.now)() },
+            seen: Observed { primary, standby, serving, last_flip, now: (self.now)(), standby_images: None },
             capacities: [primary_capacity, standby_capacity],
             errors: [primary_error, standby_error],
+            image_error: None,
         }
     }
 

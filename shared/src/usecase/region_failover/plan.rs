@@ -2,10 +2,13 @@
 //! move) traffic. Every step is derived from what is still missing, so a plan re-run after a
 //! partial failure completes it, and a re-run after a complete one is empty.
 
+mod images;
 mod observed;
 
+pub use images::{ContainerImages, Lookup, ServiceImages, StandbyImages};
 pub use observed::{FrozenBy, Observed, RegionState, ServiceState, Side};
 
+use crate::config::StandbyImageCheck;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,11 +27,14 @@ pub struct Settings {
     /// Seconds the primary must have been healthy before a failback.
     pub stabilization: u64,
     pub auto_failback: bool,
+    /// What a move to the standby does when its images are not the primary's or not in its
+    /// registry, or that could not be checked.
+    pub image_check: StandbyImageCheck,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { dwell: 300, stabilization: 600, auto_failback: false }
+        Self { dwell: 300, stabilization: 600, auto_failback: false, image_check: StandbyImageCheck::Warn }
     }
 }
 
@@ -74,8 +80,14 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "plan", rename_all = "snake_case")]
 pub enum Plan {
-    /// Move traffic to `to` (or finish moving it) with these steps.
-    Move { to: Side, steps: Vec<Step> },
+    /// Move traffic to `to` (or finish moving it) with these steps; `warnings`: what the check of
+    /// the standby's images found wrong (or could not check), moving anyway.
+    Move {
+        to: Side,
+        steps: Vec<Step>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+    },
     /// Do nothing: nothing needs doing, or it would not be safe.
     Hold { reason: String },
     /// Do nothing and tell a person now: e.g. both regions are unhealthy.
@@ -105,15 +117,16 @@ pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
             }
             match serving {
                 Side::Primary if primary.healthy => {
-                    return stay(seen, Side::Primary, format!("{} serves and is healthy", primary.region));
+                    return stay(seen, Side::Primary, format!("{} serves and is healthy", primary.region), settings);
                 }
                 Side::Primary => Side::Standby,
                 Side::Standby if !standby.healthy || (settings.auto_failback && primary.healthy) => Side::Primary,
                 Side::Standby if settings.auto_failback => {
-                    return stay(seen, Side::Standby, format!("{} serves; {} is not healthy", standby.region, primary.region));
+                    return stay(seen, Side::Standby, format!("{} serves; {} is not healthy", standby.region, primary.region), settings);
                 }
                 Side::Standby => {
-                    return stay(seen, Side::Standby, format!("{} serves; failback to {} is manual", standby.region, primary.region));
+                    let reason = format!("{} serves; failback to {} is manual", standby.region, primary.region);
+                    return stay(seen, Side::Standby, reason, settings);
                 }
             }
         }
@@ -169,14 +182,20 @@ pub fn plan(seen: &Observed, intent: Intent, settings: &Settings) -> Plan {
     if steps.is_empty() {
         return Plan::Hold { reason: format!("{} already serves; nothing left to do", to.region) };
     }
-    Plan::Move { to: target, steps }
+    images::gate(target, steps, seen, settings.image_check)
 }
 
 /// Traffic stays on `side`: only what an earlier run left undone there (a freeze, an unfreeze,
 /// the flip's notice and record) is finished. When DNS could not be read, nothing is.
-fn stay(seen: &Observed, side: Side, reason: String) -> Plan {
+fn stay(seen: &Observed, side: Side, reason: String, settings: &Settings) -> Plan {
     let steps = if seen.serving == Some(side) { steps_to(side, seen) } else { Vec::new() };
-    if steps.is_empty() { Plan::Hold { reason } } else { Plan::Move { to: side, steps } }
+    if steps.is_empty() { Plan::Hold { reason } } else { images::gate(side, steps, seen, settings.image_check) }
+}
+
+/// Whether the standby's images are to be checked before `plan` is carried out: it moves
+/// traffic to the standby and its notice is still owed (DNS moves, or the flip is not recorded).
+pub fn wants_image_check(plan: &Plan, seen: &Observed) -> bool {
+    matches!(plan, Plan::Move { to: Side::Standby, .. }) && seen.flip_owed(Side::Standby)
 }
 
 /// What is still missing for `to` to serve: scale, DNS, freeze the other side, unfreeze this one,

@@ -1,18 +1,17 @@
 //! Carrying out a plan's steps, each idempotent: scale, move DNS, freeze, unfreeze, record the
 //! flip, remember the primary's counts. A step that fails returns its error: the caller stops there.
 
-use super::RegionFailover;
-use super::StepResult;
 use super::plan::{Side, Step};
+use super::{RegionEcs, RegionFailover, StepResult};
 use crate::error::HandlerError;
-use crate::ports::{Alarms, Capacity, Dns, Notifier, ServiceCapacity};
+use crate::ports::{Alarms, Capacity, Dns, Notifier, Registry};
 use crate::runtime::rfc3339;
 use crate::tags;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tracing::info;
 
-impl<E: ServiceCapacity, A: Alarms, D: Dns, N: Notifier> RegionFailover<E, A, D, N> {
+impl<E: RegionEcs, A: Alarms, R: Registry, D: Dns, N: Notifier> RegionFailover<E, A, R, D, N> {
     /// The step carried out, its result for the report, and its error when it failed.
     pub(super) async fn execute(&self, step: &Step, capacities: &[Vec<Capacity>; 2]) -> (StepResult, Result<(), HandlerError>) {
         let started = Instant::now();

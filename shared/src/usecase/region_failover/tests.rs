@@ -6,17 +6,19 @@ mod failed_steps;
 mod fault_matrix;
 mod out_of_band;
 mod outage;
+mod standby_images;
 
 use super::*;
 use crate::fakes::{
-    FakeAws, FakeClock, FakeCloudWatch, FakeDns, FakeEcs, FakeService, FakeSns, Fault, Faults, failover_config, sample_event,
+    FakeAws, FakeClock, FakeCloudWatch, FakeDns, FakeEcr, FakeEcs, FakeService, FakeSns, Fault, Faults, failover_config, sample_event,
 };
 use crate::ports::Alarm;
 use crate::tags;
 
-type FakeFailover = RegionFailover<FakeEcs, FakeCloudWatch, FakeDns, FakeSns>;
+type FakeFailover = RegionFailover<FakeEcs, FakeCloudWatch, FakeEcr, FakeDns, FakeSns>;
 
 const NOW: u64 = 1_795_000_000;
+const ACCOUNT: &str = "123456789012";
 const PRIMARY_ALARM: &str = "deckhand-health-us-east-1";
 const STANDBY_ALARM: &str = "deckhand-health-us-west-2";
 /// The calls that change something.
@@ -31,6 +33,8 @@ struct World {
     east: FakeEcs,
     west: FakeEcs,
     west_alarms: FakeCloudWatch,
+    /// The standby region's registry.
+    west_ecr: FakeEcr,
     clock: FakeClock,
 }
 
@@ -49,11 +53,14 @@ impl World {
     fn with_primary_ecs(aws: FakeAws, east: FakeEcs, primary_ok: bool, standby_ok: bool) -> Self {
         let west = FakeEcs::new(&aws.faults, "us-west-2");
         let west_alarms = FakeCloudWatch::new(&aws.faults);
+        let west_ecr = FakeEcr::new(&aws.faults);
+        // Replicated: the standby region's registry has the image both regions run.
+        west_ecr.push(ACCOUNT, "web", "sha256:77", &["v7"], NOW - 86_400);
         let image = [("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v7")];
         east.add_service(FakeService::new("prod", "web", &east.add_task_definition("web", &image)).tasks(6, 6));
         let standby = FakeService::new("prod", "web", &west.add_task_definition("web", &image));
         west.add_service(standby.tag(tags::SCALE_MIN, "2").tag(tags::PRIMARY_DESIRED, "6"));
-        let world = Self { aws, east, west, west_alarms, clock: FakeClock::at(NOW) };
+        let world = Self { aws, east, west, west_alarms, west_ecr, clock: FakeClock::at(NOW) };
         world.health(Side::Primary, primary_ok);
         world.health(Side::Standby, standby_ok);
         world
@@ -80,6 +87,7 @@ impl World {
             config,
             RegionPorts { ecs: self.east.clone(), alarms: self.aws.cloudwatch.clone() },
             RegionPorts { ecs: self.west.clone(), alarms: self.west_alarms.clone() },
+            self.west_ecr.clone(),
             self.aws.dns.clone(),
             self.aws.sns.clone(),
             self.clock.clock(),

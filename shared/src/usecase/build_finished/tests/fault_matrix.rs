@@ -1,5 +1,6 @@
-//! build-finished's fault matrix: a build that deploys its image and a failed build, with a fault
-//! at every AWS call of their clean run, then the same event delivered again to the warm handler.
+//! build-finished's fault matrix: a build that deploys its image (claimed by digest and tag, or by
+//! tag alone), one whose claim ECR refuses, and a failed build, with a fault at every AWS call of
+//! their clean run, then the same event delivered again to the warm handler.
 
 use super::*;
 
@@ -16,7 +17,7 @@ struct Left {
 struct Delivered {
     aws: FakeAws,
     handler: BuildFinished<FakeEcs, FakeCodeDeploy, FakeSns, FakeEcr>,
-    event: &'static str,
+    event: Value,
 }
 
 impl Delivered {
@@ -39,7 +40,7 @@ impl crate::fakes::matrix::World for Delivered {
     }
 
     async fn deliver(&self) -> Result<(), HandlerError> {
-        self.handler.handle(sample(self.event)).await.map(drop)
+        self.handler.handle(self.event.clone()).await.map(drop)
     }
 
     fn state(&self) -> Left {
@@ -51,6 +52,17 @@ impl crate::fakes::matrix::World for Delivered {
 fn delivering(event: &'static str) -> impl Fn() -> Delivered {
     move || {
         let (aws, handler) = world(false);
+        Delivered { aws, handler, event: sample(event) }
+    }
+}
+
+/// The succeeded build exporting `exports` instead, delivered to a fresh world.
+fn exporting(exports: &'static [(&'static str, &'static str)]) -> impl Fn() -> Delivered {
+    move || {
+        let (aws, handler) = world(false);
+        let mut event = sample(SUCCEEDED);
+        event["detail"]["additional-information"]["exported-environment-variables"] =
+            exports.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
         Delivered { aws, handler, event }
     }
 }
@@ -59,5 +71,9 @@ fn delivering(event: &'static str) -> impl Fn() -> Delivered {
 async fn fault_matrix() {
     use crate::fakes::matrix::run;
     let deploys = run("build-finished: a build that deploys its image", delivering(SUCCEEDED)).await;
+    let tag_only =
+        run("build-finished: a tag alone, resolved", exporting(&[("IMAGE_REPO_NAME", "shop/web"), ("IMAGE_TAG", "v1.4.2")])).await;
+    let refused = run("build-finished: a claim ECR refuses", exporting(&[("IMAGE_REPO_NAME", "shop/web"), ("IMAGE_TAG", "v1.4.9")])).await;
+    assert!(tag_only > 0 && refused > 0);
     assert!(deploys + run("build-finished: a failed build", delivering(FAILED)).await > 0);
 }

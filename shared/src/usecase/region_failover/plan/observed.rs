@@ -1,5 +1,6 @@
 //! What failover planning reads: the two regions, their services, and where DNS sends traffic.
 
+use super::StandbyImages;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +89,10 @@ pub struct Observed {
     /// The newest flip recorded on any service: which side it moved traffic to, and when.
     pub last_flip: Option<(Side, u64)>,
     pub now: u64,
+    /// The standby's images against the primary's and in the standby's registry: checked for
+    /// `status`, a dry run, and a move to the standby whose notice is owed; `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby_images: Option<StandbyImages>,
 }
 
 impl Observed {

@@ -36,6 +36,7 @@ fn seen(primary_ok: bool, standby_ok: bool, serving: Side) -> Observed {
         serving: Some(serving),
         last_flip: None,
         now: NOW,
+        standby_images: None,
     }
 }
 
@@ -68,7 +69,7 @@ fn primary_down_standby_up_fails_over_fully() {
     let plan = plan(&seen(false, true, Side::Primary), AUTO, &Settings::default());
     let expected =
         vec![scale(Side::Standby, 2, 6), Step::MoveDns { to: Side::Standby }, freeze(), Step::RecordFlip { to: Side::Standby, at: NOW }];
-    assert_eq!(plan, Plan::Move { to: Side::Standby, steps: expected });
+    assert_eq!(plan, Plan::Move { to: Side::Standby, steps: expected, warnings: vec![] });
 }
 
 #[test]
@@ -109,8 +110,12 @@ fn a_partial_failover_is_completed_by_any_run() {
     o.primary.healthy = false;
     o.primary.services = Some(vec![service(6, 6, None)]); // neither frozen nor recorded there
     let steps = vec![freeze(), Step::RecordFlip { to: Side::Standby, at: NOW - 3600 }];
-    assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps: steps.clone() });
-    assert_eq!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Standby, steps }, "the alarm's re-run finishes it too");
+    assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps: steps.clone(), warnings: vec![] });
+    assert_eq!(
+        plan(&o, AUTO, &Settings::default()),
+        Plan::Move { to: Side::Standby, steps, warnings: vec![] },
+        "the alarm's re-run finishes it too"
+    );
 }
 
 #[test]
@@ -121,7 +126,7 @@ fn a_flip_not_yet_recorded_is_owed_its_record_at_the_time_of_the_run() {
     o.standby.services = Some(vec![service(6, 6, None)]);
     assert!(o.flip_owed(Side::Standby));
     let steps = vec![Step::RecordFlip { to: Side::Standby, at: NOW }];
-    assert_eq!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Standby, steps });
+    assert_eq!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Standby, steps, warnings: vec![] });
 }
 
 #[test]
@@ -144,8 +149,8 @@ fn failback_waits_for_the_stabilization_window() {
     assert!(matches!(plan(&o, Intent::Failback, &Settings::default()), Plan::Hold { reason } if reason.contains("stabilization")));
     o.primary.alarm_since = Some(NOW - 601);
     let expected = vec![Step::MoveDns { to: Side::Primary }, unfreeze(), Step::RecordFlip { to: Side::Primary, at: NOW }];
-    assert_eq!(plan(&o, AUTO, &auto), Plan::Move { to: Side::Primary, steps: expected.clone() });
-    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps: expected });
+    assert_eq!(plan(&o, AUTO, &auto), Plan::Move { to: Side::Primary, steps: expected.clone(), warnings: vec![] });
+    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps: expected, warnings: vec![] });
 }
 
 #[test]
@@ -201,7 +206,7 @@ fn failback_leaves_a_freeze_a_person_set() {
     o.primary.alarm_since = Some(NOW - 3600);
     o.primary.services.as_mut().unwrap()[0].frozen = Some(FrozenBy::Person);
     let expected = vec![Step::MoveDns { to: Side::Primary }, Step::RecordFlip { to: Side::Primary, at: NOW }];
-    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps: expected });
+    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps: expected, warnings: vec![] });
 
     let mut o = seen(false, true, Side::Primary);
     o.primary.services.as_mut().unwrap()[0].frozen = Some(FrozenBy::Person);
@@ -218,7 +223,11 @@ fn a_primary_that_cannot_be_read_is_replaced_by_what_is_known_of_it() {
 
     o.standby.services = Some(vec![remembered(Some(6), Some(10))]);
     let steps = vec![scale(Side::Standby, 2, 6), Step::MoveDns { to: Side::Standby }, Step::RecordFlip { to: Side::Standby, at: NOW }];
-    assert_eq!(plan(&o, AUTO, &Settings::default()), Plan::Move { to: Side::Standby, steps }, "no freeze: nothing to freeze is known");
+    assert_eq!(
+        plan(&o, AUTO, &Settings::default()),
+        Plan::Move { to: Side::Standby, steps, warnings: vec![] },
+        "no freeze: nothing to freeze is known"
+    );
 
     o.standby.services = Some(vec![remembered(None, Some(10))]);
     assert!(matches!(plan(&o, AUTO, &Settings::default()), Plan::Move { steps, .. } if steps[0] == scale(Side::Standby, 2, 10)));
@@ -268,7 +277,7 @@ fn a_failover_after_dns_was_moved_back_by_hand_is_a_new_flip() {
     o.primary.services.as_mut().unwrap()[0].frozen = None;
     assert!(o.flip_owed(Side::Standby), "DNS is elsewhere: owed whatever the record says");
     let steps = vec![Step::MoveDns { to: Side::Standby }, freeze(), Step::RecordFlip { to: Side::Standby, at: NOW }];
-    assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps });
+    assert_eq!(plan(&o, Intent::Failover, &Settings::default()), Plan::Move { to: Side::Standby, steps, warnings: vec![] });
 }
 
 #[test]
@@ -277,7 +286,7 @@ fn a_failback_after_dns_was_moved_by_hand_without_a_record_is_a_new_flip() {
     o.primary.alarm_since = Some(NOW - 3600);
     assert!(o.flip_owed(Side::Primary));
     let steps = vec![Step::MoveDns { to: Side::Primary }, Step::RecordFlip { to: Side::Primary, at: NOW }];
-    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps });
+    assert_eq!(plan(&o, Intent::Failback, &Settings::default()), Plan::Move { to: Side::Primary, steps, warnings: vec![] });
 }
 
 #[test]

@@ -35,8 +35,8 @@ fn left(world: &World) -> Left {
     }
 }
 
-/// A world set up for a scenario, and the event the scenario delivers.
-struct Delivery(World, &'static str);
+/// A world set up for a scenario, the event the scenario delivers, and the function's settings.
+struct Delivery(World, &'static str, FailoverConfig);
 
 impl matrix::World for Delivery {
     type State = Left;
@@ -46,7 +46,7 @@ impl matrix::World for Delivery {
     }
 
     async fn deliver(&self) -> Result<(), HandlerError> {
-        self.0.handle(sample_event(self.1)).await.map(drop)
+        self.0.function_with(self.2.clone()).handle(sample_event(self.1)).await.map(drop)
     }
 
     fn state(&self) -> Left {
@@ -56,7 +56,7 @@ impl matrix::World for Delivery {
 
 /// The primary's health alarm goes off while the standby is healthy: a full failover.
 fn primary_alarm() -> Delivery {
-    Delivery(World::new(false, true), "failover-primary-alarm.json")
+    Delivery(World::new(false, true), "failover-primary-alarm.json", failover_config())
 }
 
 /// An operator's failback once the primary has been healthy past the stabilization window, after
@@ -74,7 +74,7 @@ fn operator_failback() -> Delivery {
     });
     world.aws.dns.set_serving(Some(Side::Standby));
     world.advance(900);
-    Delivery(world, "failover-failback.json")
+    Delivery(world, "failover-failback.json", failover_config())
 }
 
 /// The primary's alarm goes off and its ECS API does not answer (a region down, on its own fault
@@ -82,7 +82,23 @@ fn operator_failback() -> Delivery {
 fn primary_down() -> Delivery {
     let primary_faults = Faults::default();
     primary_faults.fail_always("ecs:DescribeServices", Fault::Error);
-    Delivery(World::with_primary_faults(&primary_faults, false, true), "failover-primary-alarm.json")
+    Delivery(World::with_primary_faults(&primary_faults, false, true), "failover-primary-alarm.json", failover_config())
+}
+
+/// The primary's alarm goes off; the standby runs an older image and its registry lacks the
+/// primary's: under `warn`, a full failover whose notice says so.
+fn standby_image_behind() -> Delivery {
+    let world = World::new(false, true);
+    standby_images::deploy(&world.east, standby_images::NEW);
+    standby_images::deploy(&world.west, standby_images::OLD);
+    Delivery(world, "failover-primary-alarm.json", failover_config())
+}
+
+/// The primary's alarm goes off under `STANDBY_IMAGE_CHECK=refuse`, the standby's images in
+/// order: a check that fails moves nothing and is retried.
+fn refuse_images_in_order() -> Delivery {
+    let config = FailoverConfig { image_check: crate::config::StandbyImageCheck::Refuse, ..failover_config() };
+    Delivery(World::new(false, true), "failover-primary-alarm.json", config)
 }
 
 #[tokio::test]
@@ -91,6 +107,8 @@ async fn fault_matrix() {
         matrix::run("region-failover: a primary alarm fails over fully", primary_alarm).await,
         matrix::run("region-failover: an operator's failback after stabilization", operator_failback).await,
         matrix::run("region-failover: a primary alarm while the primary's ECS is down", primary_down).await,
+        matrix::run("region-failover: a primary alarm, the standby's image behind (warn)", standby_image_behind).await,
+        matrix::run("region-failover: a primary alarm under refuse, the standby's images in order", refuse_images_in_order).await,
     ];
     println!("fault matrix region-failover: {} scenarios, {} cells", cells.len(), cells.iter().sum::<usize>());
 }
