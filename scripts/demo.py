@@ -61,13 +61,28 @@ def step(text: str) -> None:
     print(f"\n== {text}")
 
 
+def push_image(ecr, tag: str, image_digest: str) -> None:
+    """An image of shop/web in the local ECR with this digest and tag, pushed now."""
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": image_digest},
+                "layers": []}
+    ecr.put_image(repositoryName="shop/web", imageTag=tag, imageDigest=image_digest, imageManifest=json.dumps(manifest))
+
+
 def seed(endpoint: str) -> dict:
     session = boto3.session.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=REGION)
     ecs = session.client("ecs", endpoint_url=endpoint)
     codedeploy = session.client("codedeploy", endpoint_url=endpoint)
     sns = session.client("sns", endpoint_url=endpoint)
     sqs = session.client("sqs", endpoint_url=endpoint)
+    ecr = session.client("ecr", endpoint_url=endpoint)
 
+    # The registry: v1.4.1 (what runs), then, a second later, the image the push event names
+    # (Deckhand asks ECR when each was pushed, and never moves a service to an older one).
+    ecr.create_repository(repositoryName="shop/web")
+    push_image(ecr, "v1.4.1", "sha256:" + "0" * 63 + "1")
+    time.sleep(1.1)
+    push_image(ecr, "v1.4.2", json.loads((ROOT / "events" / "ecr-push-tagged.json").read_text())["detail"]["image-digest"])
     ecs.create_cluster(clusterName=CLUSTER)
     task_definition = ecs.register_task_definition(
         family="web",
