@@ -25,9 +25,12 @@ pub struct ScanFinding {
     pub severity: String,
 }
 
+/// The severities a finding can have that rank, worst first; UNDEFINED and UNTRIAGED come after.
+pub const SEVERITIES: [&str; 5] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"];
+
 /// Worst first: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, then the rest (UNDEFINED, UNTRIAGED).
 pub fn severity_rank(severity: &str) -> usize {
-    ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"].iter().position(|s| *s == severity).unwrap_or(5)
+    SEVERITIES.iter().position(|s| *s == severity).unwrap_or(SEVERITIES.len())
 }
 
 /// An image's scan as ECR reports it (DescribeImageScanFindings).

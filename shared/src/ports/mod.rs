@@ -10,7 +10,7 @@ mod native;
 
 pub use cloudwatch::{Alarm, Alarms, MetricQuery, MetricWindows, ScalingAlarm, ScalingAlarms, Watched};
 pub use codedeploy::{ActiveDeployment, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported};
-pub use ecr::{Registry, RegistryImage, ScanFinding, ScanReport, severity_rank};
+pub use ecr::{Registry, RegistryImage, SEVERITIES, ScanFinding, ScanReport, severity_rank};
 pub use ecs::{
     Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service, ServiceCapacity,
     ServiceDeployments, TaskDefinition, TaskDefinitions,

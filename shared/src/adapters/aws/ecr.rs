@@ -4,7 +4,7 @@
 use super::aws_error;
 use crate::ports::{AwsResult, Registry, RegistryImage, ScanFinding, ScanReport, severity_rank};
 use aws_sdk_ecr::Client;
-use aws_sdk_ecr::types::{EnhancedImageScanFinding, ImageDetail, ImageIdentifier, ImageScanFinding};
+use aws_sdk_ecr::types::{EnhancedImageScanFinding, ImageDetail, ImageIdentifier, ImageScanFinding, ScanFrequency};
 
 /// How many of the worst findings a report keeps: enough for a notice to name them.
 const WORST: usize = 5;
@@ -51,6 +51,7 @@ impl Registry for SdkEcr {
     }
 
     async fn scans_on_push(&self, account: &str, repository: &str) -> AwsResult<bool> {
+        let repository_name = repository;
         let output = self
             .client
             .describe_repositories()
@@ -60,7 +61,24 @@ impl Registry for SdkEcr {
             .await
             .map_err(|err| aws_error("ecr:DescribeRepositories", err))?;
         let repository = output.repositories.unwrap_or_default().into_iter().next();
-        Ok(repository.and_then(|r| r.image_scanning_configuration).is_some_and(|c| c.scan_on_push))
+        if repository.and_then(|r| r.image_scanning_configuration).is_some_and(|c| c.scan_on_push) {
+            return Ok(true);
+        }
+        // Scanning set for the whole registry (basic or enhanced) does not show in the
+        // repository's own scanOnPush: the repository's effective scanning configuration does.
+        let effective = self
+            .client
+            .batch_get_repository_scanning_configuration()
+            .repository_names(repository_name)
+            .send()
+            .await
+            .map_err(|err| aws_error("ecr:BatchGetRepositoryScanningConfiguration", err))?;
+        let scanned = effective
+            .scanning_configurations
+            .unwrap_or_default()
+            .into_iter()
+            .any(|c| c.scan_on_push || c.scan_frequency.is_some_and(|frequency| frequency != ScanFrequency::Manual));
+        Ok(scanned)
     }
 
     async fn scan_report(&self, account: &str, repository: &str, digest: &str) -> AwsResult<Option<ScanReport>> {

@@ -17,7 +17,9 @@ use super::rollout::Rollout;
 use crate::error::HandlerError;
 use crate::event::ecr_scan::ImageScan;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{CodeDeployments, EcsServices, NativeDeployments, Notifier, Registry, Service, ServiceCapacity, TaskDefinitions};
+use crate::ports::{
+    CodeDeployments, EcsServices, NativeDeployments, Notifier, Registry, RegistryImage, Service, ServiceCapacity, TaskDefinitions,
+};
 use crate::quote::quote;
 use crate::runtime::rfc3339;
 use crate::tags;
@@ -54,6 +56,25 @@ pub(super) async fn check<E: ServiceCapacity, N: Notifier, G: Registry>(
         }
     };
     let pending = service.tags.get(tags::SCAN_PENDING).and_then(|value| Pending::parse(value));
+    // The newest push wins, a deferred one included: an older push (a late or redelivered event)
+    // never displaces a newer image that waits for its scan.
+    if let Some(waiting) = pending.as_ref().filter(|pending| pending.digest != push.digest) {
+        let pushed_at = |image: Option<RegistryImage>| image.and_then(|image| image.pushed_at);
+        let ours = pushed_at(registry.image_by_digest(&push.account, &push.repository, &push.digest).await?);
+        let theirs = pushed_at(registry.image_by_digest(&push.account, &push.repository, &waiting.digest).await?);
+        if let (Some(ours), Some(theirs)) = (ours, theirs)
+            && ours < theirs
+        {
+            let reason = format!(
+                "older than the image waiting for its scan: {} was pushed {}, {} (deferred) {}; an event never moves a service to an older image",
+                short_digest(&push.digest),
+                rfc3339(ours),
+                short_digest(&waiting.digest),
+                rfc3339(theirs)
+            );
+            return Ok(Some(ResourceResult::Ignored { reason }));
+        }
+    }
     let report = registry.scan_report(&push.account, &push.repository, &push.digest).await?;
     let mut seen = Observation {
         digest: &push.digest,
@@ -256,9 +277,17 @@ where
             repositories.push(repository);
         }
     }
+    // A container from a registry the function may not read (another account's agent image)
+    // must not hold the deferral forever: its error counts only if no repository has the image.
+    let mut unread = None;
     for repository in repositories {
-        let Some(image) = rollout.registry().image_by_digest(&repository.account, &repository.name, &pending.digest).await? else {
-            continue;
+        let image = match rollout.registry().image_by_digest(&repository.account, &repository.name, &pending.digest).await {
+            Ok(Some(image)) => image,
+            Ok(None) => continue,
+            Err(err) => {
+                unread.get_or_insert(err);
+                continue;
+            }
         };
         let push = |tag: &String| ImagePush {
             event_id: event_id.clone(),
@@ -271,7 +300,10 @@ where
         let tracked = image.tags.iter().map(push).find(|push| track_mismatch(push, &service.tags).is_none());
         return Ok(tracked.ok_or_else(|| format!("no tag of {short} satisfies {} now", tags::TRACK)));
     }
-    Ok(Err(format!("{short} is in no repository the service's containers use")))
+    match unread {
+        Some(err) => Err(err),
+        None => Ok(Err(format!("{short} is in no repository the service's containers use"))),
+    }
 }
 
 /// `result`, once `deckhand:scan-pending` is removed; a failed removal fails the service, and the

@@ -3,13 +3,11 @@
 
 use crate::config::minutes_in;
 use crate::event::ecr::is_digest;
-use crate::ports::{ScanReport, severity_rank};
+use crate::ports::{SEVERITIES, ScanReport, severity_rank};
 use crate::quote::quote;
 use crate::tags;
 use std::collections::BTreeMap;
 
-/// The severities a policy can block at, worst first (their rank is `severity_rank`'s).
-pub const SEVERITIES: [&str; 5] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"];
 /// How long a deferral waits for the scan unless `deadline=` says otherwise.
 pub const DEFAULT_DEADLINE_MINUTES: u32 = 30;
 /// The longest a deferral may wait: a day.

@@ -191,6 +191,23 @@ async fn an_enhanced_scan_with_a_critical_finding_blocks_the_deferred_image() {
     assert_eq!(w.events().len(), 1);
 }
 
+/// The newest push wins a deferral too: a late (or redelivered) push of an older image while a
+/// newer one waits for its scan changes nothing.
+#[tokio::test]
+async fn an_older_push_never_displaces_a_newer_image_waiting_for_its_scan() {
+    let w = gated("critical");
+    w.handle(push("v1.4.2")).await.unwrap();
+    let marker = w.tag(tags::SCAN_PENDING);
+    assert!(marker.as_deref().is_some_and(|marker| marker.starts_with(DIGEST)), "{marker:?}");
+
+    let mut older = push("v1.4.1");
+    older["detail"]["image-digest"] = serde_json::json!(OLDER);
+    let held = reason(&w.handle(older).await.unwrap());
+
+    assert!(held.starts_with("older than the image waiting for its scan: sha256:"), "{held}");
+    assert_eq!((w.tag(tags::SCAN_PENDING), w.aws.ecs.revisions("web").len(), w.events().len()), (marker, 1, 0));
+}
+
 #[tokio::test]
 async fn a_scan_event_deploys_nothing_that_no_deferral_waits_for() {
     // A rescan of an image the service never deferred (e.g. an older one): not a deployment.
