@@ -83,8 +83,10 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
                 // A claim: ECR confirms it (or resolves its tag) before anything deploys. A
                 // failing call fails the invocation, and the retry asks again.
                 Ok(Some(claim)) => match verify(rollout.registry(), &claim).await? {
-                    (Verdict::Deploy { digest }, _) => {
-                        outcome = rollout.deploy(FUNCTION, &claim.pinned(&digest)).await;
+                    (Verdict::Deploy { digest }, seen) => {
+                        // What ECR just answered is not asked again by the push-order check.
+                        let known = seen.by_digest.into_iter().chain(seen.by_tag);
+                        outcome = rollout.deploy_knowing(FUNCTION, &claim.pinned(&digest), known).await;
                         // The build is reported either way: why nothing deployed goes into its message.
                         rollout_note = outcome.ignored.take();
                         checked = Some(Checked::Confirmed(claim, digest));

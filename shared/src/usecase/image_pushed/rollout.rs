@@ -90,9 +90,25 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         self
     }
 
-    /// The clusters and ECS, for the scan gate's deferred deployments (`scan_gate`).
-    pub(crate) fn fleet(&self) -> (&[String], &E) {
-        (&self.clusters, &self.ecs)
+    /// ECS, for the scan gate's deferred deployments (`scan_gate`).
+    pub(crate) fn ecs(&self) -> &E {
+        &self.ecs
+    }
+
+    /// The services of the clusters that track pushes (`deckhand:track`). A cluster that cannot
+    /// be listed is recorded in `outcome` as failed; the others still count.
+    pub(crate) async fn tracked_services(&self, outcome: &mut Outcome) -> Vec<Service> {
+        let mut tracked = Vec::new();
+        for cluster in &self.clusters {
+            match self.ecs.opted_in_services(cluster).await {
+                Ok(services) => tracked.extend(services),
+                Err(err) => {
+                    warn!(cluster, error = %err, "cannot list services");
+                    outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
+                }
+            }
+        }
+        tracked
     }
 
     /// Rolls `push` out to one `service` as `deploy` does each: a deferred deployment resumed.
@@ -121,20 +137,10 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
     ) -> Outcome {
         let mut outcome = Outcome::new(function, push.event_id.clone());
         let mut memo = Memo { images: Lookups::knowing(known), ..Memo::default() };
-        for cluster in &self.clusters {
-            let services = match self.ecs.opted_in_services(cluster).await {
-                Ok(services) => services,
-                Err(err) => {
-                    warn!(cluster, error = %err, "cannot list services");
-                    outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
-                    continue;
-                }
-            };
-            for service in services {
-                let result = self.roll_out(push, &service, &mut memo).await;
-                info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
-                outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
-            }
+        for service in self.tracked_services(&mut outcome).await {
+            let result = self.roll_out(push, &service, &mut memo).await;
+            info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
+            outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
         }
         if outcome.resources.iter().all(|s| matches!(s.result, ResourceResult::Ignored { .. })) {
             let tag = push.tag.as_deref().unwrap_or("(untagged)");

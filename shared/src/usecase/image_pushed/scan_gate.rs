@@ -186,33 +186,23 @@ where
     N: Notifier,
     G: Registry,
 {
-    let (clusters, ecs) = rollout.fleet();
+    let ecs = rollout.ecs();
     let mut outcome = Outcome::new(function, event_id.clone());
-    for cluster in clusters {
-        let services = match ecs.opted_in_services(cluster).await {
-            Ok(services) => services,
-            Err(err) => {
-                warn!(cluster, error = %err, "cannot list services");
-                outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
-                continue;
+    for service in rollout.tracked_services(&mut outcome).await {
+        let Some(marker) = service.tags.get(tags::SCAN_PENDING) else { continue };
+        let result = match Pending::parse(marker) {
+            Some(pending) if digest.is_none_or(|digest| digest == pending.digest) => {
+                resume(rollout, &service, &pending, from, event_id.clone()).await
             }
+            Some(_) => continue,
+            // Not a marker the gate writes: the re-check removes it.
+            None if digest.is_none() => {
+                settle(ecs, &service, ResourceResult::Unchanged { reason: format!("unreadable {} removed", tags::SCAN_PENDING) }).await
+            }
+            None => continue,
         };
-        for service in services {
-            let Some(marker) = service.tags.get(tags::SCAN_PENDING) else { continue };
-            let result = match Pending::parse(marker) {
-                Some(pending) if digest.is_none_or(|digest| digest == pending.digest) => {
-                    resume(rollout, &service, &pending, from, event_id.clone()).await
-                }
-                Some(_) => continue,
-                // Not a marker the gate writes: the re-check removes it.
-                None if digest.is_none() => {
-                    settle(ecs, &service, ResourceResult::Unchanged { reason: format!("unreadable {} removed", tags::SCAN_PENDING) }).await
-                }
-                None => continue,
-            };
-            info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "deferral resumed");
-            outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
-        }
+        info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "deferral resumed");
+        outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
     }
     outcome
 }
@@ -232,7 +222,7 @@ where
     N: Notifier,
     G: Registry,
 {
-    let (_, ecs) = rollout.fleet();
+    let ecs = rollout.ecs();
     let push = match deferred_push(rollout, service, pending, from, event_id).await {
         Ok(Ok(push)) => push,
         // A scan event of another repository's copy of the digest: the re-check decides.
@@ -264,7 +254,7 @@ where
     N: Notifier,
     G: Registry,
 {
-    let (_, ecs) = rollout.fleet();
+    let ecs = rollout.ecs();
     let short = short_digest(&pending.digest);
     let current = ecs.describe(&service.task_definition).await?;
     let only = service.tags.get(tags::CONTAINER);
