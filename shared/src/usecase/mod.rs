@@ -10,7 +10,24 @@ pub mod scaler;
 pub mod traffic_gate;
 
 use crate::notify::Notification;
-use crate::ports::Notifier;
+use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
+use crate::ports::{EcsServices, Notifier, Service};
+
+/// The services of `clusters` that track pushes (`deckhand:track`). A cluster that cannot be
+/// listed is recorded in `outcome` as failed (`CLUSTER/*`); the others still count.
+pub async fn tracked_services<E: EcsServices>(ecs: &E, clusters: &[String], outcome: &mut Outcome) -> Vec<Service> {
+    let mut tracked = Vec::new();
+    for cluster in clusters {
+        match ecs.opted_in_services(cluster).await {
+            Ok(services) => tracked.extend(services),
+            Err(err) => {
+                tracing::warn!(cluster, error = %err, "cannot list services");
+                outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
+            }
+        }
+    }
+    tracked
+}
 
 /// Publishes a notification whose failure must not fail the invocation (the ECS gate's verdict,
 /// which ECS would roll back; failover's best-effort `incomplete` notice, sent before the error

@@ -20,7 +20,7 @@ use crate::tags;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
-use tracing::{info, warn};
+use tracing::info;
 
 pub struct Rollout<E, C, N, G> {
     clusters: Vec<String>,
@@ -95,20 +95,9 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         &self.ecs
     }
 
-    /// The services of the clusters that track pushes (`deckhand:track`). A cluster that cannot
-    /// be listed is recorded in `outcome` as failed; the others still count.
+    /// The services of the rollout's clusters that track pushes (`usecase::tracked_services`).
     pub(crate) async fn tracked_services(&self, outcome: &mut Outcome) -> Vec<Service> {
-        let mut tracked = Vec::new();
-        for cluster in &self.clusters {
-            match self.ecs.opted_in_services(cluster).await {
-                Ok(services) => tracked.extend(services),
-                Err(err) => {
-                    warn!(cluster, error = %err, "cannot list services");
-                    outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
-                }
-            }
-        }
-        tracked
+        crate::usecase::tracked_services(&self.ecs, &self.clusters, outcome).await
     }
 
     /// Rolls `push` out to one `service` as `deploy` does each: a deferred deployment resumed.

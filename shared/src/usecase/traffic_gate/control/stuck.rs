@@ -16,6 +16,7 @@ use crate::notify::field;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Controller, EcsServices, NativeDeployments, Notifier, Service, ServiceCapacity};
 use crate::tags;
+use crate::usecase::tracked_services;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -34,37 +35,25 @@ where
         }
         let mut outcome = Outcome::new(super::super::FUNCTION, event_id);
         let mut alerts = Vec::new();
-        for cluster in clusters {
-            let services = match self.ports.ecs.opted_in_services(cluster).await {
-                Ok(services) => services,
-                Err(err) => {
-                    outcome.resources.push(ResourceOutcome {
-                        resource: format!("cluster {cluster}"),
-                        trigger: None,
-                        result: ResourceResult::Failed { error: err.to_string() },
-                    });
-                    continue;
+        let services = tracked_services(&self.ports.ecs, clusters, &mut outcome).await;
+        // Only the ECS controller has service deployments (CodeDeploy's are CodeDeploy's).
+        for service in services.iter().filter(|s| s.controller == Controller::Ecs) {
+            match self.check_service(service).await {
+                Ok(StuckCheck::Fine) => {}
+                Ok(check) => {
+                    alerts.push(json!({"service": format!("{}/{}", service.cluster_name(), service.name), "check": check}));
+                    let reason = match &check {
+                        StuckCheck::Alert { why, rollback: true, .. } => format!("stuck, {why}: rolled back and alerted"),
+                        StuckCheck::Alert { why, .. } => format!("stuck, {why}: alerted"),
+                        _ => "stuck, and alerted before".into(),
+                    };
+                    let result = ResourceResult::Unchanged { reason };
+                    outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
                 }
-            };
-            // Only the ECS controller has service deployments (CodeDeploy's are CodeDeploy's).
-            for service in services.iter().filter(|s| s.controller == Controller::Ecs) {
-                match self.check_service(service).await {
-                    Ok(StuckCheck::Fine) => {}
-                    Ok(check) => {
-                        alerts.push(json!({"service": format!("{}/{}", service.cluster_name(), service.name), "check": check}));
-                        let reason = match &check {
-                            StuckCheck::Alert { why, rollback: true, .. } => format!("stuck, {why}: rolled back and alerted"),
-                            StuckCheck::Alert { why, .. } => format!("stuck, {why}: alerted"),
-                            _ => "stuck, and alerted before".into(),
-                        };
-                        let result = ResourceResult::Unchanged { reason };
-                        outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
-                    }
-                    Err(err) => {
-                        warn!(service = %service.arn, error = %err, "stuck check failed");
-                        let result = ResourceResult::Failed { error: err.to_string() };
-                        outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
-                    }
+                Err(err) => {
+                    warn!(service = %service.arn, error = %err, "stuck check failed");
+                    let result = ResourceResult::Failed { error: err.to_string() };
+                    outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
                 }
             }
         }
