@@ -13,12 +13,12 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## demo: run image-pushed on the local AWS with the samples in events/ and print what happened
+## demo: the six functions on the local AWS, wired by template.yaml's rules, through the samples in events/: good and bad pushes, a failed build, load, a regional outage; prints each step, writes target/demo/timeline.html|png
 demo: $(VENV)/.installed
-	cargo build --locked -p image-pushed
+	cargo build --locked --workspace --bins
 	$(VENV)/bin/python scripts/demo.py
 
-## test: lint, template check, the fault matrices' sizes, unit tests, integration tests against moto server, and the stack tests (the template's rules, cargo lambda deploy)
+## test: lint, template check, the fault matrices' sizes, unit tests, integration tests against moto server, and the stack tests (the template's rules, cargo lambda deploy, the demo)
 test: $(VENV)/.installed lint template
 	@set -o pipefail; cargo test --locked -q -p deckhand --lib --features fakes fault_matrix -- --nocapture --test-threads=1 | grep -o 'fault matrix .*'
 	cargo test --locked --workspace

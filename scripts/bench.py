@@ -3,8 +3,8 @@
 
 Parts, all on 127.0.0.1:
 - moto server: the local AWS;
-- a counting proxy (its own process) between the functions and moto: it counts API calls by
-  operation and measures the time spent inside the local AWS;
+- a counting proxy (its own process, scripts/local_lambda.py) between the functions and moto: it
+  counts API calls by operation and measures the time spent inside the local AWS;
 - a minimal Lambda Runtime API (this process): the functions' release binaries poll it exactly as
   they poll Lambda's. Cold start = exec until the first poll for an event.
 
@@ -12,11 +12,9 @@ Writes target/bench/results.json, results.md and bench.png, and prints the table
 """
 
 import argparse
-import http.client
 import json
 import os
 import queue
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,11 +22,9 @@ import threading
 import time
 import uuid
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
-from demo import free_port, wait_for_port
+from local_lambda import Proxy, QuietHandler, QuietServer, free_port, run_proxy, serve, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = Path(os.environ.get("DECKHAND_RELEASE_DIR", ROOT / "target" / "release"))
@@ -66,116 +62,9 @@ MINIMUM_CALLS = {
 }
 
 
-class QuietHandler(BaseHTTPRequestHandler):
-    """HTTP/1.1 keep-alive, no access log, and no Nagle: headers and body go out in two writes,
-    and Nagle + delayed ACK would add ~40 ms to every exchange."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    """A measured process that exits drops its keep-alive connections (to the runtime API, to the
-    proxy) mid-read: expected, not worth a traceback. Any other handler error still prints one."""
-
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))]
-
-
-# ---------------------------------------------------------------- the counting proxy (own process)
-
-def operation(headers, body: bytes, path: str, method: str) -> str:
-    auth = headers.get("Authorization", "")
-    service = auth.split("Credential=")[1].split("/")[3] if "Credential=" in auth else "?"
-    target = headers.get("X-Amz-Target")
-    if target:
-        return f"{service}:{target.split('.')[-1]}"
-    if body and b"Action=" in body:
-        return f"{service}:{parse_qs(body.decode(errors='replace')).get('Action', ['?'])[0]}"
-    if "/rrset" in path:
-        return f"{service}:{'ChangeResourceRecordSets' if method == 'POST' else 'ListResourceRecordSets'}"
-    if "/change/" in path:
-        return f"{service}:GetChange"
-    return f"{service}:{method} {path.split('?')[0]}"
-
-
-class ProxyHandler(QuietHandler):
-    upstream = 0
-    lock = threading.Lock()
-    stats = {"calls": 0, "ms": 0.0, "ops": {}}
-    local = threading.local()
-
-    def do_GET(self):
-        self.forward()
-
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def reply(self, status: int, body: bytes, headers=()):
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def forward(self):
-        if self.path.startswith("/__bench/"):
-            with self.lock:
-                if self.path == "/__bench/reset":
-                    ProxyHandler.stats = {"calls": 0, "ms": 0.0, "ops": {}}
-                body = json.dumps(ProxyHandler.stats).encode()
-            return self.reply(200, body)
-        started = time.perf_counter()
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.upstream, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-        conn.request(self.command, self.path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        passed = [(k, v) for k, v in response.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")]
-        self.reply(response.status, data, passed)
-        elapsed = (time.perf_counter() - started) * 1000
-        op = operation(self.headers, body, self.path, self.command)
-        with self.lock:
-            stats = ProxyHandler.stats
-            stats["calls"] += 1
-            stats["ms"] += elapsed
-            stats["ops"][op] = stats["ops"].get(op, 0) + 1
-
-
-def run_proxy(listen: int, upstream: int) -> None:
-    ProxyHandler.upstream = upstream
-    QuietServer(("127.0.0.1", listen), ProxyHandler).serve_forever()
-
-
-class Proxy:
-    def __init__(self, port: int):
-        self.port = port
-
-    def _get(self, path: str) -> dict:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("GET", path)
-        return json.loads(conn.getresponse().read())
-
-    def reset(self) -> None:
-        self._get("/__bench/reset")
-
-    def stats(self) -> dict:
-        return self._get("/__bench/stats")
 
 
 # ---------------------------------------------------------------- a minimal Lambda Runtime API
@@ -367,8 +256,7 @@ class HealthServer:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.port = free_port()
-        threading.Thread(target=QuietServer(("127.0.0.1", self.port), Handler).serve_forever, daemon=True).start()
+        self.port = serve(Handler).server_address[1]
 
 
 def setups(moto: int, health: HealthServer):

@@ -17,6 +17,7 @@ EVENTS = ROOT / "events"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import template_rules  # noqa: E402  (scripts/ is not a package)
+from local_lambda import cargo_build_bins, cargo_target_dir  # noqa: E402,F401  (shared with the stack tests)
 
 REGION = template_rules.REGION
 ACCOUNT = template_rules.ACCOUNT

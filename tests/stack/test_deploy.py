@@ -34,7 +34,7 @@ import unittest
 import zipfile
 from pathlib import Path
 
-from tests.stack.local_aws import ACCOUNT, REGION, ROOT, MotoServer, template_rules, venv_tool
+from tests.stack.local_aws import ACCOUNT, REGION, ROOT, MotoServer, cargo_build_bins, cargo_target_dir, template_rules, venv_tool
 
 # Every function exists (region-failover needs its record); x86_64, the binaries built here.
 PARAMETERS = {
@@ -52,26 +52,6 @@ LAMBDA_TRUST = {
 
 ELF_MACHINE_OFFSET = 18  # e_machine in the ELF header
 EM_AARCH64 = 0xB7
-
-
-def cargo_build_bins() -> float:
-    """`cargo build --locked --workspace --bins` (a no-op when they are fresh); its duration in
-    seconds. `--workspace` selects the same packages as `make test`'s `cargo test --workspace`,
-    so the dependencies resolve to the same features and are reused, not built a second time:
-    what this adds is the six function crates."""
-    started = time.monotonic()
-    subprocess.run(["cargo", "build", "--locked", "--workspace", "--bins", "--quiet"], cwd=ROOT, check=True)
-    return time.monotonic() - started
-
-
-def cargo_target_dir() -> Path:
-    """Where cargo puts its builds: `target/`, or wherever CARGO_TARGET_DIR (or a cargo config)
-    says, as cargo itself reports it."""
-    metadata = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    )
-    return Path(json.loads(metadata.stdout)["target_directory"])
 
 
 def env_file(path: Path, variables: dict[str, str]) -> Path:
