@@ -10,6 +10,7 @@ import time
 import demo_scene as scene
 from demo_stage import PRIMARY, STANDBY, Stage
 from demo_story import Story, sample
+from demo_timeline import is_read
 
 GOOD = sample("ecr-push-tagged.json")["detail"]["image-digest"]
 BAD = "sha256:" + "bad0" * 16
@@ -189,7 +190,7 @@ def summary(story: Story, stage: Stage, world: dict) -> None:
     statuses = stage.codedeploy.status
     story.say(f"CodeDeploy shop/checkout-bg: {len(statuses)} deployments: " + ", ".join(f"{d} {s}" for d, s in statuses.items()))
     story.say(f"Route 53 {scene.RECORD}: PRIMARY record {serving(stage, world['zone'])}")
-    writes = [c for c in stage.calls if not c["op"].split(":")[-1].startswith(("Describe", "List", "Get", "BatchGet"))]
+    writes = [c for c in stage.calls if not is_read(c)]
     story.say(f"AWS calls by the functions: {len(stage.calls)} ({len(writes)} changes); stand-ins for what moto lacks: "
               f"{sum(c['stand_in'] for c in stage.calls)}")
     story.say(f"notifications delivered: {len(story.delivered)}")

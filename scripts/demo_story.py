@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from demo_stage import Stage, account_restored
-from demo_timeline import Timeline
+from demo_timeline import Timeline, is_read
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 # Lines of a notification's text printed; the rest is counted.
@@ -117,7 +117,7 @@ class Story:
 
     def _invoke(self, function: str, payload: dict) -> dict:
         binary = self.stage.functions[function]
-        start = time.time()
+        start, first_call = time.time(), len(self.stage.calls)
         outcome = self.stage.invoke(binary, payload)
         lines = decisions(outcome)
         failed = isinstance(outcome, dict) and "errorType" in outcome
@@ -125,6 +125,10 @@ class Story:
         print(f"   -> {binary} ({(time.time() - start) * 1000:.0f} ms):")
         for line in lines:
             print(f"        {line}")
+        changes = [c["op"] + (" (answered by the demo's CodeDeploy stand-in)" if c["stand_in"] else "")
+                   for c in self.stage.calls[first_call:] if not is_read(c)]
+        if changes:
+            print(f"      AWS changes: {', '.join(changes)}")
         return outcome
 
     def inbox(self) -> list[dict]:
