@@ -38,14 +38,16 @@ TARGETS = {"cold_ms": 10.0, "overhead_ms": 2.0, "rss_mb": 20.0, "binary_mb": 10.
 
 # The fewest AWS calls each job can be done in, with the design's discovery by tags:
 MINIMUM_CALLS = {
-    # ListServices + DescribeServices (find the services tracking the repo), DescribeTaskDefinition
-    # (the current revision), DescribeImages x2 (when the pushed and the running image were pushed:
-    # never an older image), RegisterTaskDefinition, UpdateService, Publish.
+    # GetResources (the tag index: the services tracking a tag) + DescribeServices (the one whose
+    # policy the tag satisfies), DescribeTaskDefinition (the current revision), DescribeImages x2
+    # (when the pushed and the running image were pushed: never an older image),
+    # RegisterTaskDefinition, UpdateService, Publish.
     "image-pushed: push deploys one service": 8,
-    # ListServices + DescribeServices: nothing else can tell that no service tracks the tag.
-    "image-pushed: push matches nothing": 2,
-    # ... + DescribeTaskDefinition, to see the digest already runs.
-    "image-pushed: duplicate push": 3,
+    # GetResources: nothing else can tell that no service tracks the tag.
+    "image-pushed: push matches nothing": 1,
+    # GetResources + DescribeServices, to see the digest already runs: in a warm process the
+    # revision the service runs is one it registered, and a revision never changes (not described).
+    "image-pushed: duplicate push": 2,
     # Publish.
     "build-finished: failed build": 1,
     # DescribeServices (the deployment's revisions) + Publish.
@@ -487,6 +489,10 @@ def report(results: dict) -> str:
               f"| {peer['calls_per_deploy'] - deploy_calls:+.0f} | {peer['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x less |",
               "", "Duplicate HTTP/TLS crates (`cargo tree -d -e normal`): "
               + (", ".join(f"{k} {' & '.join(v)}" for k, v in results["duplicate_stacks"].items()) or "none")]
+    if "fleet" in results:
+        import bench_fleet
+
+        lines += ["", bench_fleet.table(results["fleet"])]
     return "\n".join(lines)
 
 
@@ -497,7 +503,13 @@ def chart(results: dict) -> None:
     import matplotlib.pyplot as plt
 
     names = list(results["functions"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    rows = 2 if "fleet" in results else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(13, 4.8 * rows), squeeze=False)
+    (left, right) = axes[0]
+    if "fleet" in results:
+        import bench_fleet
+
+        bench_fleet.draw(results["fleet"], *axes[1])
     cold = [results["functions"][n]["cold_start_ms"]["median"] for n in names]
     over = [results["functions"][n]["overhead_ms"]["median"] for n in names]
     x = range(len(names))
@@ -551,6 +563,10 @@ def main() -> None:
             results["functions"][name] = measure_function(name, fn_env, make_event, proxy, args.starts, args.invokes)
         print("measuring the peer (ecs-deploy) ...", flush=True)
         results["peer"] = measure_peer(moto_port, proxy, args.peer_runs, 20)
+        print("measuring the fleet (1, 100, 1,000 services) ...", flush=True)
+        import bench_fleet
+
+        results["fleet"] = bench_fleet.run(moto_port, proxy)
         results["duplicate_stacks"] = duplicate_stacks()
         results["targets"] = TARGETS
         (OUT / "results.json").write_text(json.dumps(results, indent=2))

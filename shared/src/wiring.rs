@@ -48,12 +48,17 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
+/// ECS, with the tag index (Resource Groups Tagging API) it finds tracked services through.
+pub fn ecs(sdk: &SdkConfig) -> SdkEcs {
+    SdkEcs::new(aws_sdk_ecs::Client::new(sdk), aws_sdk_resourcegroupstagging::Client::new(sdk))
+}
+
 fn notifier(sdk: &SdkConfig, topic_arn: &str) -> SdkSns {
     SdkSns::new(aws_sdk_sns::Client::new(sdk), topic_arn.to_owned())
 }
 
 pub fn rollout(clusters: Vec<String>, notifier: SdkSns, sdk: &SdkConfig) -> SdkRollout {
-    let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(sdk));
+    let ecs = ecs(sdk);
     Rollout::new(
         clusters,
         ecs,
@@ -75,12 +80,7 @@ pub fn build_finished(config: BuildFinishedConfig, sdk: &SdkConfig) -> SdkBuildF
 
 pub fn deploy_events(config: DeployEventsConfig, sdk: &SdkConfig) -> SdkDeployEvents {
     let notifier = notifier(sdk, &config.notify_topic_arn);
-    DeployEvents::new(
-        config,
-        SdkEcs::new(aws_sdk_ecs::Client::new(sdk)),
-        SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
-        notifier,
-    )
+    DeployEvents::new(config, ecs(sdk), SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)), notifier)
 }
 
 pub fn scaler(config: ScalerConfig, sdk: &SdkConfig) -> SdkScaler {
@@ -91,7 +91,7 @@ pub fn scaler(config: ScalerConfig, sdk: &SdkConfig) -> SdkScaler {
 pub fn scaler_at(config: ScalerConfig, sdk: &SdkConfig, now: Clock) -> SdkScaler {
     let notifier = notifier(sdk, &config.notify_topic_arn);
     let alarms = SdkCloudWatch::new(aws_sdk_cloudwatch::Client::new(sdk));
-    let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(sdk));
+    let ecs = ecs(sdk);
     Scaler::new(config, alarms, ecs, SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)), notifier, now)
 }
 
@@ -108,7 +108,7 @@ pub fn gate_ports(config: &GateConfig, sdk: &SdkConfig) -> SdkGatePorts {
     GatePorts {
         reporter: codedeploy.clone(),
         codedeploy,
-        ecs: SdkEcs::new(aws_sdk_ecs::Client::new(sdk)),
+        ecs: ecs(sdk),
         elb: SdkElb::new(aws_sdk_elasticloadbalancingv2::Client::new(sdk)),
         alarms: SdkCloudWatch::new(aws_sdk_cloudwatch::Client::new(sdk)),
         prober: HttpProber::new(Duration::from_millis(config.timeout_ms)),
@@ -134,8 +134,7 @@ pub fn region_failover_with(
     cloudwatch: impl Fn(&SdkConfig) -> aws_sdk_cloudwatch::Client,
 ) -> SdkRegionFailover {
     let in_region = |region: &str| sdk.to_builder().region(Region::new(region.to_owned())).build();
-    let ports =
-        |sdk: &SdkConfig| RegionPorts { ecs: SdkEcs::new(aws_sdk_ecs::Client::new(sdk)), alarms: SdkCloudWatch::new(cloudwatch(sdk)) };
+    let ports = |sdk: &SdkConfig| RegionPorts { ecs: ecs(sdk), alarms: SdkCloudWatch::new(cloudwatch(sdk)) };
     let (primary, standby) = (in_region(&config.primary_region), in_region(&config.standby_region));
     // The standby region's registry: whether the images the standby is to run were replicated.
     let standby_registry = SdkEcr::new(aws_sdk_ecr::Client::new(&standby));

@@ -6,6 +6,8 @@ use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentController, DeploymentControllerType, KeyValuePair, LoadBalancer, LogConfiguration, LogDriver,
     NetworkMode, PortMapping, Secret, Tag, Volume,
 };
+use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
+use aws_sdk_resourcegroupstagging::types::ResourceTagMapping;
 pub use deckhand::fakes::{FakeClock as TestClock, failover_config, sample_event};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -126,6 +128,19 @@ pub fn attribute<'a>(envelope: &'a Value, name: &str) -> &'a str {
 /// The JSON document `sqs` subscribers receive, from an SNS envelope.
 pub fn document(envelope: &Value) -> Value {
     serde_json::from_str(envelope["Message"].as_str().expect("a Message")).expect("the sqs rendering is JSON")
+}
+
+/// What the tag index (GetResources) answers for these ECS services, each with its tags: for a
+/// test that scripts ECS (services moto cannot create) to script the index beside it.
+pub fn index_listing(services: &[aws_sdk_ecs::types::Service]) -> GetResourcesOutput {
+    let mapping = |service: &aws_sdk_ecs::types::Service| {
+        let tags = service.tags().iter().map(|t| {
+            let tag = aws_sdk_resourcegroupstagging::types::Tag::builder().key(t.key().unwrap_or_default());
+            tag.value(t.value().unwrap_or_default()).build().expect("key and value")
+        });
+        ResourceTagMapping::builder().set_resource_arn(service.service_arn.clone()).set_tags(Some(tags.collect())).build()
+    };
+    GetResourcesOutput::builder().set_resource_tag_mapping_list(Some(services.iter().map(mapping).collect())).build()
 }
 
 /// Everything seeded in the local AWS.

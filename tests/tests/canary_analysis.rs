@@ -104,7 +104,7 @@ impl Shift {
         .unwrap();
         let rule = canary_service(&self.old, &self.new, probe_url);
         let mut ports = wiring::gate_ports(&config, &self.local.sdk);
-        ports.ecs = SdkEcs::new(mock_client!(aws_sdk_ecs, [&rule]));
+        ports.ecs = SdkEcs::new(mock_client!(aws_sdk_ecs, [&rule]), aws_sdk_resourcegroupstagging::Client::new(&self.local.sdk));
         let gate = TrafficGate::new(config, ports);
         let mut event = sample_event("ecs-hook-production-traffic-shift.json");
         loop {

@@ -14,7 +14,6 @@ use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploym
 use aws_sdk_ecs::operation::describe_service_revisions::DescribeServiceRevisionsOutput;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::list_service_deployments::ListServiceDeploymentsOutput;
-use aws_sdk_ecs::operation::list_services::ListServicesOutput;
 use aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentOutput;
 use aws_sdk_ecs::operation::tag_resource::TagResourceOutput;
 use aws_sdk_ecs::primitives::DateTime;
@@ -29,7 +28,7 @@ use deckhand::adapters::aws::ecs::SdkEcs;
 use deckhand::config::{FromEnv, GateConfig};
 use deckhand::usecase::traffic_gate::TrafficGate;
 use deckhand::wiring;
-use deckhand_integration_tests::{HealthServer, Local, Reply, TestClock, attribute, document, sample_event};
+use deckhand_integration_tests::{HealthServer, Local, Reply, TestClock, attribute, document, index_listing, sample_event};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -115,7 +114,6 @@ fn ecs_rules(state: &Shared) -> Vec<Rule> {
     let at = |state: &Shared| state.clone();
     let (s1, s2, s3, s4, s5, s6) = (at(state), at(state), at(state), at(state), at(state), at(state));
     vec![
-        mock!(aws_sdk_ecs::Client::list_services).then_output(|| ListServicesOutput::builder().service_arns(SERVICE_ARN).build()),
         mock!(aws_sdk_ecs::Client::describe_services)
             .then_compute_output(move |_| DescribeServicesOutput::builder().services(service(&s1.lock().unwrap())).build()),
         mock!(aws_sdk_ecs::Client::list_service_deployments).then_compute_output(move |req| {
@@ -182,7 +180,13 @@ fn gate(local: &Local, state: &Shared, clock: &TestClock) -> wiring::SdkTrafficG
     })
     .unwrap();
     let mut ports = wiring::gate_ports(&config, &local.sdk);
-    ports.ecs = SdkEcs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs_rules(state)));
+    let listed = state.clone();
+    let index = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
+        .then_compute_output(move |_| index_listing(&[service(&listed.lock().unwrap())]));
+    ports.ecs = SdkEcs::new(
+        mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs_rules(state)),
+        mock_client!(aws_sdk_resourcegroupstagging, [&index]),
+    );
     TrafficGate::new(config, ports).with_clock(clock.clock())
 }
 

@@ -13,7 +13,6 @@ use aws_sdk_ecs::operation::describe_service_revisions::DescribeServiceRevisions
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
 use aws_sdk_ecs::operation::list_service_deployments::ListServiceDeploymentsOutput;
-use aws_sdk_ecs::operation::list_services::ListServicesOutput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
 use aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentOutput;
 use aws_sdk_ecs::operation::tag_resource::TagResourceOutput;
@@ -33,7 +32,7 @@ use deckhand::event::ecr;
 use deckhand::outcome::{Outcome, ResourceResult};
 use deckhand::usecase::image_pushed::plan::ImagePush;
 use deckhand::usecase::image_pushed::rollout::Rollout;
-use deckhand_integration_tests::{ACCOUNT, DIGEST, Local, REGION, REGISTRY, document, push_event};
+use deckhand_integration_tests::{ACCOUNT, DIGEST, Local, REGION, REGISTRY, document, index_listing, push_event};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -81,6 +80,8 @@ fn service(name: &str, revision: i32, configuration: DeploymentConfiguration, ta
 
 /// ECS scripted for one test: its rules, and what the writes were asked, in order.
 struct Ecs {
+    /// The tag index, listing the services.
+    index: Rule,
     /// The reads, and TagResource.
     rules: Vec<Rule>,
     register: Rule,
@@ -98,10 +99,8 @@ impl Ecs {
     fn new(services: Vec<Service>, images: Vec<String>, deployments: Vec<ServiceDeployment>, revisions: Vec<ServiceRevision>) -> Self {
         let writes = Arc::new(Mutex::new(Vec::new()));
         let updates = Arc::new(Mutex::new(Vec::new()));
-        let arns: Vec<String> = services.iter().filter_map(|s| s.service_arn.clone()).collect();
-        let list = mock!(aws_sdk_ecs::Client::list_services)
-            .match_requests(|req| req.cluster() == Some("prod"))
-            .then_output(move || ListServicesOutput::builder().set_service_arns(Some(arns.clone())).build());
+        let listing = index_listing(&services);
+        let index = mock!(aws_sdk_resourcegroupstagging::Client::get_resources).then_output(move || listing.clone());
         let describe_services = mock!(aws_sdk_ecs::Client::describe_services)
             .then_output(move || DescribeServicesOutput::builder().set_services(Some(services.clone())).build());
         let newest = images.len() as i32;
@@ -146,13 +145,16 @@ impl Ecs {
             UpdateServiceOutput::builder().service(Service::builder().deployments(deployment).build()).build()
         });
         let tag = mock!(aws_sdk_ecs::Client::tag_resource).then_output(|| TagResourceOutput::builder().build());
-        let rules = vec![list, describe_services, describe_task_definition, describe_deployments, describe_revisions, tag];
-        Self { rules, register, list_deployments, stop, update, writes, updates }
+        let rules = vec![describe_services, describe_task_definition, describe_deployments, describe_revisions, tag];
+        Self { index, rules, register, list_deployments, stop, update, writes, updates }
     }
 
     fn rollout(&self, local: &Local) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr> {
         let rules = self.rules.iter().chain([&self.register, &self.list_deployments, &self.stop, &self.update]);
-        let ecs = SdkEcs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, rules));
+        let ecs = SdkEcs::new(
+            mock_client!(aws_sdk_ecs, RuleMode::MatchAny, rules),
+            mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, [&self.index]),
+        );
         let codedeploy = SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(&local.sdk));
         let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
         Rollout::new(vec!["prod".into()], ecs, codedeploy, sns, SdkEcr::new(aws_sdk_ecr::Client::new(&local.sdk)))

@@ -12,7 +12,6 @@ use aws_sdk_ecs::types::ContainerDefinition;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use deckhand::adapters::aws::codedeploy::SdkCodeDeploy;
 use deckhand::adapters::aws::ecr::SdkEcr;
-use deckhand::adapters::aws::ecs::SdkEcs;
 use deckhand::adapters::aws::sns::SdkSns;
 use deckhand::config::ImagePushedConfig;
 use deckhand::event::ecr;
@@ -113,7 +112,7 @@ async fn a_codedeploy_group_deploying_a_newer_image_is_left_to_it() {
     let create =
         mock!(aws_sdk_codedeploy::Client::create_deployment).then_output(|| CreateDeploymentOutput::builder().deployment_id("d-X").build());
     let codedeploy = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&list, &get, &stop, &create]));
-    let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(&local.sdk));
+    let ecs = wiring::ecs(&local.sdk);
     let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
     let rollout = Rollout::new(vec!["prod".into()], ecs, codedeploy, sns, SdkEcr::new(aws_sdk_ecr::Client::new(&local.sdk)));
     let push = ImagePush::from(ecr::decode(push_event("shop/web", Some("release-41"), &older)).unwrap());

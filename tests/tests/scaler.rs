@@ -56,7 +56,7 @@ impl World {
         Scaler::new(
             self.config(),
             alarms,
-            SdkEcs::new(ecs),
+            SdkEcs::new(ecs, aws_sdk_resourcegroupstagging::Client::new(sdk)),
             SdkCodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
             notifier,
             self.clock.clock(),

@@ -17,6 +17,7 @@ use deckhand::event::ecr;
 use deckhand::outcome::ResourceResult;
 use deckhand::usecase::image_pushed::plan::ImagePush;
 use deckhand::usecase::image_pushed::rollout::Rollout;
+use deckhand::wiring;
 use deckhand_integration_tests::{DIGEST, Local, REGISTRY, push_event};
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ fn busy() -> CreateDeploymentError {
 
 fn rollout(local: &Local, rules: &[&Rule]) -> Rollout<SdkEcs, SdkCodeDeploy, SdkSns, SdkEcr> {
     let codedeploy = SdkCodeDeploy::new(mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, rules));
-    let ecs = SdkEcs::new(aws_sdk_ecs::Client::new(&local.sdk));
+    let ecs = wiring::ecs(&local.sdk);
     let sns = SdkSns::new(aws_sdk_sns::Client::new(&local.sdk), local.topic.clone());
     Rollout::new(vec!["prod".into()], ecs, codedeploy, sns, SdkEcr::new(aws_sdk_ecr::Client::new(&local.sdk)))
         .with_busy_waits(vec![Duration::from_millis(10); 3])

@@ -2,16 +2,16 @@
 //! Its service deployments (ECS-native strategies) are in `native`.
 
 mod native;
+mod services;
 
 pub use native::{native_deployment, pause_hook};
 
 use super::{ACCOUNT, Faults, lock};
 use crate::error::HandlerError;
 use crate::ports::{
-    AwsResult, Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, NativeDeployment, Registered,
-    Service, ServiceCapacity, ServiceDeployments, Shift, Strategy, TaskDefinition, TaskDefinitions,
+    AwsResult, Capacity, Container, Controller, EcsDeployment, ImageUpdate, LoadBalancer, NativeDeployment, Registered, Service,
+    ServiceCapacity, ServiceDeployments, Shift, Strategy, TaskDefinition, TaskDefinitions,
 };
-use crate::tags;
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,9 @@ pub struct FakeService {
     pub native: Vec<NativeDeployment>,
     /// The `deckhand:shift` each native deployment was started with, newest first.
     pub shifts: Vec<Option<Shift>>,
+    /// Whether the tag index lists the service (and its tags) yet: `false` for one tagged
+    /// moments ago, which the eventually consistent index does not show.
+    pub indexed: bool,
 }
 
 impl FakeService {
@@ -62,7 +65,14 @@ impl FakeService {
             alternate_target_group: None,
             native: Vec::new(),
             shifts: Vec::new(),
+            indexed: true,
         }
+    }
+
+    /// Tagged moments ago: the tag index does not list it yet.
+    pub fn not_yet_indexed(mut self) -> Self {
+        self.indexed = false;
+        self
     }
 
     pub fn strategy(mut self, strategy: Strategy) -> Self {
@@ -191,45 +201,6 @@ impl FakeEcs {
 
 fn not_found(code: &str, what: &str) -> HandlerError {
     HandlerError::Aws { operation: "ecs", message: format!("{code}: {what} not found") }
-}
-
-impl EcsServices for FakeEcs {
-    async fn opted_in_services(&self, cluster: &str) -> AwsResult<Vec<Service>> {
-        self.faults.call("ecs:DescribeServices", || {
-            let state = lock(&self.state);
-            Ok(state
-                .services
-                .iter()
-                .filter(|s| s.in_cluster(cluster) && s.tags.contains_key(tags::TRACK))
-                .map(|s| s.service.clone())
-                .collect())
-        })
-    }
-
-    async fn roll_out(&self, service: &Service, task_definition: &str, shift: Option<&Shift>) -> AwsResult<String> {
-        self.faults.call("ecs:UpdateService", || {
-            let started = {
-                let mut state = lock(&self.state);
-                state.deployments_started += 1;
-                state.deployments_started
-            };
-            let id = format!("ecs-svc/{started}");
-            self.with_arn(&service.arn, |s| {
-                for deployment in &mut s.deployments {
-                    deployment.status = "ACTIVE".into();
-                }
-                s.deployments
-                    .insert(0, EcsDeployment { id: id.clone(), status: "PRIMARY".into(), task_definition: task_definition.into() });
-                if s.strategy.shifts_traffic() {
-                    let deployment = native_deployment(&s.service, started, &s.task_definition, task_definition);
-                    s.native.insert(0, deployment);
-                    s.shifts.insert(0, shift.copied());
-                }
-                s.task_definition = task_definition.to_owned();
-            })?;
-            Ok(id)
-        })
-    }
 }
 
 impl ServiceDeployments for FakeEcs {

@@ -92,9 +92,35 @@ pub struct Registered {
     pub revision: i32,
 }
 
+/// A service as the tag index (the Resource Groups Tagging API) lists it: its ARN and its tags,
+/// as the index has them. The index is eventually consistent: a tag set or removed moments ago
+/// may not show yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedService {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl IndexedService {
+    /// The cluster's name, from the ARN (`…:service/CLUSTER/NAME`); `None` for a service ARN of
+    /// ECS's older format (`…:service/NAME`), which does not name its cluster.
+    pub fn cluster_name(&self) -> Option<&str> {
+        self.arn.rsplit_once(":service/").and_then(|(_, path)| path.split_once('/')).map(|(cluster, _)| cluster)
+    }
+
+    /// The service's name (the ARN's last part).
+    pub fn name(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
+}
+
 pub trait EcsServices {
-    /// Services of the cluster that carry the `deckhand:track` tag.
-    fn opted_in_services(&self, cluster: &str) -> impl Future<Output = AwsResult<Vec<Service>>> + Send;
+    /// The services of the region that carry the tag `key`, with their tags, from the tag index:
+    /// every cluster in one paginated read, whatever the fleet's other services.
+    fn services_tagged(&self, key: &str) -> impl Future<Output = AwsResult<Vec<IndexedService>>> + Send;
+    /// These services of `cluster` (ARNs), as ECS describes them now: those that exist and carry
+    /// the `deckhand:track` tag.
+    fn tracked_services(&self, cluster: &str, services: &[String]) -> impl Future<Output = AwsResult<Vec<Service>>> + Send;
     /// A deployment of `task_definition` under the ECS controller: the service's own strategy and
     /// settings (bake time, hooks, alarms, percentages) kept, `shift` over them, the circuit
     /// breaker with rollback on; the deployment id.

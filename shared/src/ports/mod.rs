@@ -12,8 +12,8 @@ pub use cloudwatch::{Alarm, Alarms, MetricQuery, MetricWindows, ScalingAlarm, Sc
 pub use codedeploy::{ActiveDeployment, BlueGreenRequest, CodeDeployments, DeploymentDetails, DeploymentGroup, HookReporter, Reported};
 pub use ecr::{Registry, RegistryImage, SEVERITIES, ScanFinding, ScanReport, severity_rank};
 pub use ecs::{
-    Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, LoadBalancer, Registered, Service, ServiceCapacity,
-    ServiceDeployments, TaskDefinition, TaskDefinitions,
+    Capacity, Container, Controller, EcsDeployment, EcsServices, ImageUpdate, IndexedService, LoadBalancer, Registered, Service,
+    ServiceCapacity, ServiceDeployments, TaskDefinition, TaskDefinitions,
 };
 pub use native::{HookAction, LifecycleHook, NativeDeployment, NativeDeployments, RevisionShare, Shift, Strategy};
 

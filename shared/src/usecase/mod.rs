@@ -9,24 +9,53 @@ pub mod region_failover;
 pub mod scaler;
 pub mod traffic_gate;
 
+use crate::config::cluster_listed;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{EcsServices, Notifier, Service};
+use crate::ports::{EcsServices, IndexedService, Notifier, Service};
 
-/// The services of `clusters` that track pushes (`deckhand:track`). A cluster that cannot be
-/// listed is recorded in `outcome` as failed (`CLUSTER/*`); the others still count.
-pub async fn tracked_services<E: EcsServices>(ecs: &E, clusters: &[String], outcome: &mut Outcome) -> Vec<Service> {
-    let mut tracked = Vec::new();
-    for cluster in clusters {
-        match ecs.opted_in_services(cluster).await {
-            Ok(services) => tracked.extend(services),
-            Err(err) => {
-                tracing::warn!(cluster, error = %err, "cannot list services");
+/// The services of `clusters` that carry the tag `key` (`deckhand:track`, or a marker only tracked
+/// services carry), as the tag index lists them: one read, whatever else the clusters run. A
+/// service of ECS's older ARN format names no cluster and is kept (`described` asks each cluster).
+/// An index that cannot be read is recorded in `outcome` as each cluster failed (`CLUSTER/*`).
+pub async fn indexed_services<E: EcsServices>(ecs: &E, clusters: &[String], key: &str, outcome: &mut Outcome) -> Vec<IndexedService> {
+    match ecs.services_tagged(key).await {
+        Ok(services) => services.into_iter().filter(|s| s.cluster_name().is_none_or(|cluster| cluster_listed(clusters, cluster))).collect(),
+        Err(err) => {
+            tracing::warn!(key, error = %err, "cannot read the tag index");
+            for cluster in clusters {
                 outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// `candidates` (from `indexed_services`) as ECS describes them now, cluster by cluster in the
+/// order of `clusters`: those that still exist and track pushes, with their tags as they are
+/// now. The services of a cluster that cannot be described are recorded in `outcome` as failed.
+pub async fn described<E: EcsServices>(ecs: &E, clusters: &[String], candidates: &[IndexedService], outcome: &mut Outcome) -> Vec<Service> {
+    let mut services = Vec::new();
+    for cluster in clusters {
+        let listed = std::slice::from_ref(cluster);
+        // The older ARN format names no cluster: asked in each, ECS finds it where it is.
+        let in_cluster = |c: &&IndexedService| c.cluster_name().is_none_or(|name| cluster_listed(listed, name));
+        let arns: Vec<String> = candidates.iter().filter(in_cluster).map(|c| c.arn.clone()).collect();
+        if arns.is_empty() {
+            continue;
+        }
+        match ecs.tracked_services(cluster, &arns).await {
+            Ok(found) => services.extend(found),
+            Err(err) => {
+                tracing::warn!(cluster, error = %err, "cannot describe services");
+                for candidate in candidates.iter().filter(in_cluster) {
+                    let failed = ResourceResult::Failed { error: err.to_string() };
+                    outcome.resources.push(ResourceOutcome::service(candidate.cluster_name().unwrap_or(cluster), candidate.name(), failed));
+                }
             }
         }
     }
-    tracked
+    services
 }
 
 /// Publishes a notification whose failure must not fail the invocation (the ECS gate's verdict,

@@ -1,11 +1,11 @@
-//! ECS through the SDK: services, their capacity and tags, rolling updates. Task definitions
-//! are in `task_definitions`.
+//! ECS through the SDK: services (found through the tag index, `tag_index`), their capacity and
+//! tags, rolling updates. Task definitions are in `task_definitions`.
 
 use super::{Remembered, aws_error};
 use crate::error::HandlerError;
 use crate::ports::{
-    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, LoadBalancer, Service, ServiceCapacity, ServiceDeployments, Shift,
-    Strategy,
+    AwsResult, Capacity, Controller, EcsDeployment, EcsServices, IndexedService, LoadBalancer, Service, ServiceCapacity,
+    ServiceDeployments, Shift, Strategy,
 };
 use crate::tags;
 use aws_sdk_ecs::Client;
@@ -21,16 +21,20 @@ const REMEMBERED: usize = 512;
 #[derive(Debug, Clone)]
 pub struct SdkEcs {
     pub(super) client: Client,
+    /// The tag index (`tag_index`): which services carry a tag, without listing every cluster.
+    pub(super) index: aws_sdk_resourcegroupstagging::Client,
     /// Each service's deployment configuration as last described, carried into `UpdateService`.
     deployment_configurations: Arc<Remembered<DeploymentConfiguration>>,
-    /// Task definitions as described, with their tags, copied whole into the next revision.
+    /// Task-definition revisions as described or registered, with their tags: a revision never
+    /// changes, so the process's later invocations read it from here (`task_definitions`).
     pub(super) task_definitions: Arc<Remembered<super::task_definitions::Described>>,
 }
 
 impl SdkEcs {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, index: aws_sdk_resourcegroupstagging::Client) -> Self {
         Self {
             client,
+            index,
             deployment_configurations: Arc::new(Remembered::new(REMEMBERED)),
             task_definitions: Arc::new(Remembered::new(REMEMBERED)),
         }
@@ -41,19 +45,13 @@ impl SdkEcs {
 const DESCRIBE_BATCH: usize = 10;
 
 impl EcsServices for SdkEcs {
-    async fn opted_in_services(&self, cluster: &str) -> AwsResult<Vec<Service>> {
-        let arns: Vec<String> = self
-            .client
-            .list_services()
-            .cluster(cluster)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|err| aws_error("ecs:ListServices", err))?;
-        let mut services = Vec::new();
-        for batch in arns.chunks(DESCRIBE_BATCH) {
+    async fn services_tagged(&self, key: &str) -> AwsResult<Vec<IndexedService>> {
+        self.indexed_services(key).await
+    }
+
+    async fn tracked_services(&self, cluster: &str, services: &[String]) -> AwsResult<Vec<Service>> {
+        let mut tracked = Vec::new();
+        for batch in services.chunks(DESCRIBE_BATCH) {
             let output = self
                 .client
                 .describe_services()
@@ -63,14 +61,15 @@ impl EcsServices for SdkEcs {
                 .send()
                 .await
                 .map_err(|err| aws_error("ecs:DescribeServices", err))?;
-            for found in output.services.unwrap_or_default() {
+            // A service that does not exist comes back as a failure, a deleted one INACTIVE: neither is tracked.
+            for found in output.services.unwrap_or_default().into_iter().filter(|s| s.status.as_deref() != Some("INACTIVE")) {
                 if let (Some(arn), Some(configuration)) = (&found.service_arn, &found.deployment_configuration) {
                     self.deployment_configurations.keep(arn, configuration.clone());
                 }
-                services.extend(service_from_sdk(found));
+                tracked.extend(service_from_sdk(found));
             }
         }
-        Ok(services)
+        Ok(tracked)
     }
 
     async fn roll_out(&self, service: &Service, task_definition: &str, shift: Option<&Shift>) -> AwsResult<String> {

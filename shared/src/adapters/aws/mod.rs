@@ -9,6 +9,7 @@ pub mod elb;
 pub mod native;
 pub mod route53;
 pub mod sns;
+pub mod tag_index;
 pub mod task_definitions;
 
 use crate::error::HandlerError;
@@ -235,7 +236,10 @@ mod tests {
     }
 
     async fn update_service(endpoint: &str) -> String {
-        let err = ecs::SdkEcs::new(client(endpoint)).set_desired_count("prod", "web", 3).await.expect_err("the call fails");
+        let index = aws_sdk_resourcegroupstagging::Client::from_conf(
+            aws_sdk_resourcegroupstagging::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+        );
+        let err = ecs::SdkEcs::new(client(endpoint), index).set_desired_count("prod", "web", 3).await.expect_err("the call fails");
         let line = err.to_string();
         for mark in DEBUG_MARKS {
             assert!(!line.contains(mark), "{mark:?} in {line}");

@@ -38,7 +38,12 @@ impl SdkEcs {
 }
 
 impl TaskDefinitions for SdkEcs {
+    /// A revision never changes (only its tags can, and those read here are the ones it had when
+    /// first seen): one this process described or registered before is not asked for again.
     async fn describe(&self, arn: &str) -> AwsResult<TaskDefinition> {
+        if let Some(known) = self.task_definitions.get(arn) {
+            return Ok(task_definition_of(&known));
+        }
         Ok(task_definition_of(&self.described(arn).await?))
     }
 
@@ -52,13 +57,16 @@ impl TaskDefinitions for SdkEcs {
             Some(described) => described,
             None => self.described(&source.arn).await?,
         };
-        let output = revised_copy(self.client.register_task_definition(), &described, updates, pushed_tag)
-            .send()
-            .await
-            .map_err(|err| aws_error("ecs:RegisterTaskDefinition", err))?;
-        let registered = output.task_definition.and_then(|td| Some(Registered { arn: td.task_definition_arn?, revision: td.revision }));
-        registered
-            .ok_or(HandlerError::Aws { operation: "ecs:RegisterTaskDefinition", message: "the response names no task definition".into() })
+        let request = revised_copy(self.client.register_task_definition(), &described, updates, pushed_tag);
+        let tags = request.as_input().get_tags().clone().unwrap_or_default();
+        let output = request.send().await.map_err(|err| aws_error("ecs:RegisterTaskDefinition", err))?;
+        let no_revision =
+            || HandlerError::Aws { operation: "ecs:RegisterTaskDefinition", message: "the response names no task definition".into() };
+        let document = output.task_definition.ok_or_else(no_revision)?;
+        let registered = Registered { arn: document.task_definition_arn.clone().ok_or_else(no_revision)?, revision: document.revision };
+        // The service's next push starts from this revision: known, it is not described again.
+        self.task_definitions.keep(&registered.arn, Described { document, tags });
+        Ok(registered)
     }
 }
 

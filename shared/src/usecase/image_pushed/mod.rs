@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 mod convergence;
+pub mod discovery;
 pub mod image;
 pub mod notification;
 pub mod plan;

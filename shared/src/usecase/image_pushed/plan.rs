@@ -191,20 +191,39 @@ pub fn short_digest(digest: &str) -> &str {
     &digest[..end]
 }
 
+/// Whether a push is for a service, by its `deckhand:track` policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tracking {
+    Satisfied,
+    /// Not for this service: why.
+    Unsatisfied(String),
+    /// The policy cannot be read (a person must fix the tag): why.
+    Invalid(String),
+}
+
 /// Whether the pushed tag satisfies the service's `deckhand:track` policy.
-/// `None` when it does; otherwise the reason it does not.
-pub fn track_mismatch(push: &ImagePush, service_tags: &BTreeMap<String, String>) -> Option<String> {
+pub fn tracking(push: &ImagePush, service_tags: &BTreeMap<String, String>) -> Tracking {
     let Some(track) = service_tags.get(tags::TRACK) else {
-        return Some(format!("not opted in (no {} tag)", tags::TRACK));
+        return Tracking::Unsatisfied(format!("not opted in (no {} tag)", tags::TRACK));
     };
     let policy = match TagPolicy::parse(track) {
         Ok(policy) => policy,
-        Err(err) => return Some(err.to_string()),
+        Err(err) => return Tracking::Invalid(err.to_string()),
     };
     match &push.tag {
-        None => Some("untagged push: no tag to match deckhand:track".to_owned()),
-        Some(tag) if !policy.matches(tag) => Some(format!("tag {} does not satisfy {} {}", quote(tag), tags::TRACK, quote(track))),
-        Some(_) => None,
+        None => Tracking::Unsatisfied("untagged push: no tag to match deckhand:track".to_owned()),
+        Some(tag) if !policy.matches(tag) => {
+            Tracking::Unsatisfied(format!("tag {} does not satisfy {} {}", quote(tag), tags::TRACK, quote(track)))
+        }
+        Some(_) => Tracking::Satisfied,
+    }
+}
+
+/// `tracking`, as `None` when the push is for the service and otherwise the reason it is not.
+pub fn track_mismatch(push: &ImagePush, service_tags: &BTreeMap<String, String>) -> Option<String> {
+    match tracking(push, service_tags) {
+        Tracking::Satisfied => None,
+        Tracking::Unsatisfied(why) | Tracking::Invalid(why) => Some(why),
     }
 }
 

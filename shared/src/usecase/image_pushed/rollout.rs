@@ -4,6 +4,7 @@
 //! exported). What to do with each service is `plan::plan`'s decision; this module observes and
 //! acts.
 
+use super::discovery::{Concerned, concerned, nothing_tracks};
 use super::notification::deployed_notification;
 use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, to_supersede, track_mismatch};
 use super::push_order::{self, Lookups, Order};
@@ -17,6 +18,7 @@ use crate::ports::{
 };
 use crate::runtime::{Clock, system_clock};
 use crate::tags;
+use crate::usecase::{described, indexed_services};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -95,9 +97,9 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         &self.ecs
     }
 
-    /// The services of the rollout's clusters that track pushes (`usecase::tracked_services`).
-    pub(crate) async fn tracked_services(&self, outcome: &mut Outcome) -> Vec<Service> {
-        crate::usecase::tracked_services(&self.ecs, &self.clusters, outcome).await
+    /// The clusters the rollout deploys in (`CLUSTERS`).
+    pub(crate) fn clusters(&self) -> &[String] {
+        &self.clusters
     }
 
     /// Rolls `push` out to one `service` as `deploy` does each: a deferred deployment resumed.
@@ -126,14 +128,21 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
     ) -> Outcome {
         let mut outcome = Outcome::new(function, push.event_id.clone());
         let mut memo = Memo { images: Lookups::knowing(known), ..Memo::default() };
-        for service in self.tracked_services(&mut outcome).await {
+        // Decided from the index's tags: only the services the push is for are described.
+        let tracked = indexed_services(&self.ecs, &self.clusters, tags::TRACK, &mut outcome).await;
+        let Concerned { matching, invalid, others } = concerned(push, tracked);
+        for (service, reason) in &invalid {
+            let ignored = ResourceResult::Ignored { reason: reason.clone() };
+            outcome.resources.push(ResourceOutcome::service(service.cluster_name().unwrap_or("?"), service.name(), ignored));
+        }
+        for service in described(&self.ecs, &self.clusters, &matching, &mut outcome).await {
             let result = self.roll_out(push, &service, &mut memo).await;
             info!(cluster = service.cluster_name(), service = service.name, result = %json!(result), "service handled");
             outcome.resources.push(ResourceOutcome::service(service.cluster_name(), &service.name, result));
         }
         if outcome.resources.iter().all(|s| matches!(s.result, ResourceResult::Ignored { .. })) {
-            let tag = push.tag.as_deref().unwrap_or("(untagged)");
-            outcome.ignored = Some(format!("no service in {} tracks {}:{tag}", self.clusters.join(", "), push.repository));
+            let not_for_it: Vec<_> = invalid.into_iter().chain(others).collect();
+            outcome.ignored = Some(nothing_tracks(push, &self.clusters, &not_for_it));
         }
         outcome
     }

@@ -23,6 +23,7 @@ use crate::ports::{
 use crate::quote::quote;
 use crate::runtime::rfc3339;
 use crate::tags;
+use crate::usecase::{described, indexed_services};
 use notification::blocked_notification;
 use plan::{Blocked, GateDecision, Observation, Pending, ScanPolicy, counts};
 use serde_json::json;
@@ -188,7 +189,12 @@ where
 {
     let ecs = rollout.ecs();
     let mut outcome = Outcome::new(function, event_id.clone());
-    for service in rollout.tracked_services(&mut outcome).await {
+    // The deferred services, by their marker: the index lists them, whatever else the clusters
+    // run; described, their tags as they are now decide (a marker removed since is skipped). A
+    // marker set moments ago may not be listed yet: the schedule's next re-check finds it.
+    let deferred = indexed_services(ecs, rollout.clusters(), tags::SCAN_PENDING, &mut outcome).await;
+    let tracked: Vec<_> = deferred.into_iter().filter(|s| s.tags.contains_key(tags::TRACK)).collect();
+    for service in described(ecs, rollout.clusters(), &tracked, &mut outcome).await {
         let Some(marker) = service.tags.get(tags::SCAN_PENDING) else { continue };
         let result = match Pending::parse(marker) {
             Some(pending) if digest.is_none_or(|digest| digest == pending.digest) => {

@@ -17,6 +17,9 @@ use thiserror::Error;
 #[derive(Debug, Clone)]
 pub enum TagPolicy {
     Exact(String),
+    /// `prefix:P`: matched without a glob, whose compiled matcher would cost a rollout one regex
+    /// per tracked service on every push.
+    Prefix(String),
     Glob(GlobMatcher),
     Semver(VersionReq),
 }
@@ -38,9 +41,10 @@ impl TagPolicy {
         if let Some(range) = value.strip_prefix("semver:") {
             return VersionReq::parse(range.trim()).map(TagPolicy::Semver).map_err(|err| invalid(format!("not a semver range: {err}")));
         }
-        let glob = if let Some(prefix) = value.strip_prefix("prefix:") {
-            format!("{}*", globset::escape(prefix))
-        } else if let Some(pattern) = value.strip_prefix("glob:") {
+        if let Some(prefix) = value.strip_prefix("prefix:") {
+            return Ok(TagPolicy::Prefix(prefix.to_owned()));
+        }
+        let glob = if let Some(pattern) = value.strip_prefix("glob:") {
             pattern.to_owned()
         } else if value.contains(['*', '?', '[', '{']) {
             value.to_owned()
@@ -54,6 +58,7 @@ impl TagPolicy {
     pub fn matches(&self, tag: &str) -> bool {
         match self {
             TagPolicy::Exact(exact) => exact == tag,
+            TagPolicy::Prefix(prefix) => tag.starts_with(prefix.as_str()),
             TagPolicy::Glob(glob) => glob.is_match(tag),
             TagPolicy::Semver(range) => version_of(tag).is_some_and(|version| range.matches(&version)),
         }
@@ -64,6 +69,7 @@ impl fmt::Display for TagPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TagPolicy::Exact(tag) => write!(f, "{tag}"),
+            TagPolicy::Prefix(prefix) => write!(f, "prefix:{prefix}"),
             TagPolicy::Glob(glob) => write!(f, "glob:{}", glob.glob()),
             TagPolicy::Semver(range) => write!(f, "semver:{range}"),
         }

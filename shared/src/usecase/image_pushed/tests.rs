@@ -333,5 +333,6 @@ async fn services_sharing_a_task_definition_still_share_one_revision_after_a_ret
     assert_eq!(aws.ecs.revisions("web").len(), 2);
 }
 
+mod discovery;
 mod native;
 mod push_order;

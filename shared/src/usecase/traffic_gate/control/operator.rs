@@ -78,9 +78,9 @@ where
                 Ok(format!("answered hook {hook_id} of deployment {} {}", deployment_id(deployment), action.as_str()))
             }
             OperatorPlan::Redeploy { task_definition, .. } => {
-                // Through the tracked services' listing: the adapter keeps each one's deployment
-                // configuration (strategy, hooks, bake time) from it, and UpdateService keeps it.
-                let services = ecs.opted_in_services(&request.cluster).await?;
+                // Described as a tracked service: the adapter keeps its deployment configuration
+                // (strategy, hooks, bake time) from it, and UpdateService keeps it.
+                let services = ecs.tracked_services(&request.cluster, std::slice::from_ref(&capacity.arn)).await?;
                 let Some(service) = services.iter().find(|s| s.arn == capacity.arn) else {
                     return Err(HandlerError::Misconfigured(format!(
                         "rollback {}/{}: nothing in flight, and redeploying the previous revision needs the service tracked ({}); nothing was done",

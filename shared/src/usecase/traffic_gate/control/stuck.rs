@@ -16,7 +16,7 @@ use crate::notify::field;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
 use crate::ports::{Controller, EcsServices, NativeDeployments, Notifier, Service, ServiceCapacity};
 use crate::tags;
-use crate::usecase::tracked_services;
+use crate::usecase::{described, indexed_services};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -35,7 +35,10 @@ where
         }
         let mut outcome = Outcome::new(super::super::FUNCTION, event_id);
         let mut alerts = Vec::new();
-        let services = tracked_services(&self.ports.ecs, clusters, &mut outcome).await;
+        // Every tracked service is this check's work: found through the tag index, not by listing
+        // each cluster's every service; described (≤ 10 a call) for its controller and tags now.
+        let tracked = indexed_services(&self.ports.ecs, clusters, tags::TRACK, &mut outcome).await;
+        let services = described(&self.ports.ecs, clusters, &tracked, &mut outcome).await;
         // Only the ECS controller has service deployments (CodeDeploy's are CodeDeploy's).
         for service in services.iter().filter(|s| s.controller == Controller::Ecs) {
             match self.check_service(service).await {

@@ -109,8 +109,9 @@ impl matrix::World for Stuck {
 async fn stuck_alerts_converge_whatever_fails() {
     let rolled_back = matrix::run("stuck, rolled back", || Stuck(started(&[(tags::STUCK_ROLLBACK, "true")], 90))).await;
     let alerted = matrix::run("stuck, alerted", || Stuck(started(&[], 90))).await;
-    // DescribeServices, DescribeServiceDeployments, (StopServiceDeployment,) Publish, TagResource.
-    assert_eq!((rolled_back, alerted), (15, 12));
+    // GetResources (the tag index), DescribeServices, DescribeServiceDeployments,
+    // (StopServiceDeployment,) Publish, TagResource.
+    assert_eq!((rolled_back, alerted), (18, 15));
 }
 
 #[tokio::test]

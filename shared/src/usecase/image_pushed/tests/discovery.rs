@@ -1,0 +1,93 @@
+//! image-pushed finding its services through the tag index: only what the push matches is
+//! described, CLUSTERS bounds the index's answer, and the index's lag is told.
+
+use super::{handle, push, tracking, web_task_definition};
+use crate::fakes::{ACCOUNT, FakeAws, FakeService, REGION};
+use crate::outcome::ResourceResult;
+use crate::tags;
+use serde_json::json;
+
+fn deployed(outcome: &crate::outcome::Outcome) -> Vec<&str> {
+    let deployed = outcome.resources.iter().filter(|r| matches!(r.result, ResourceResult::Deployed { .. }));
+    deployed.map(|r| r.resource.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_push_describes_only_the_services_whose_policy_it_satisfies() {
+    let aws = FakeAws::new();
+    let td = web_task_definition(&aws, "web");
+    aws.ecs.add_service(tracking("web", &td));
+    for i in 0..25 {
+        aws.ecs.add_service(FakeService::new("prod", &format!("other-{i}"), &td).tag(tags::TRACK, "prefix:release-"));
+        aws.ecs.add_service(FakeService::new("prod", &format!("untracked-{i}"), &td));
+    }
+
+    let outcome = handle(&aws, push("v1.4.2")).await.unwrap();
+
+    assert_eq!(deployed(&outcome), ["prod/web"]);
+    assert_eq!(outcome.resources.len(), 1, "services the push is not for are not listed: {outcome:?}");
+    assert_eq!((aws.faults.count("tag:GetResources"), aws.faults.count("ecs:DescribeServices")), (1, 1));
+    assert_eq!(aws.ecs.service("prod", "other-0").task_definition, td);
+
+    let aws_calls = aws.faults.calls().len();
+    let nothing = handle(&aws, push("nightly")).await.unwrap();
+    assert_eq!(&aws.faults.calls()[aws_calls..], ["tag:GetResources"], "a push nothing tracks costs the index alone");
+    let reason = nothing.ignored.unwrap();
+    assert!(reason.starts_with("no service in prod tracks shop/web:nightly (26 tracked: prod/web: tag"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_tracked_service_in_a_cluster_outside_clusters_is_left_alone() {
+    let aws = FakeAws::new();
+    let td = web_task_definition(&aws, "web");
+    aws.ecs.add_service(tracking("web", &td));
+    aws.ecs.add_service(FakeService::new("staging", "web", &td).tag(tags::TRACK, "semver:^1.4"));
+
+    let outcome = handle(&aws, push("v1.4.2")).await.unwrap();
+
+    assert_eq!(deployed(&outcome), ["prod/web"]);
+    assert!(!json!(outcome).to_string().contains("staging"), "{outcome:?}");
+    assert_eq!(aws.ecs.service("staging", "web").task_definition, td, "outside CLUSTERS: untouched");
+    assert_eq!(aws.ecs.service("staging", "web").tags.get(tags::ANNOUNCED), None);
+}
+
+#[tokio::test]
+async fn a_service_tagged_moments_ago_is_found_once_the_index_lists_it() {
+    let aws = FakeAws::new();
+    aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")).not_yet_indexed());
+
+    let outcome = handle(&aws, push("v1.4.2")).await.unwrap();
+    let reason = outcome.ignored.unwrap();
+    assert!(reason.contains("one tagged moments ago may not be listed yet"), "{reason}");
+    assert_eq!(aws.faults.count("ecs:RegisterTaskDefinition"), 0);
+
+    // The index catches up; the push's redelivery (or the next push) deploys.
+    aws.ecs.update_service("prod", "web", |s| s.indexed = true);
+    let outcome = handle(&aws, push("v1.4.2")).await.unwrap();
+    assert_eq!(deployed(&outcome), ["prod/web"]);
+}
+
+#[tokio::test]
+async fn a_service_whose_arn_names_no_cluster_is_found_in_its_cluster() {
+    let aws = FakeAws::new();
+    aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
+    // ECS's older ARN format: `service/NAME`, no cluster.
+    aws.ecs.update_service("prod", "web", |s| s.arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/web"));
+
+    let outcome = handle(&aws, push("v1.4.2")).await.unwrap();
+
+    assert_eq!(deployed(&outcome), ["prod/web"]);
+    assert_eq!(aws.ecs.service("prod", "web").deployments[0].status, "PRIMARY");
+}
+
+#[tokio::test]
+async fn an_unreadable_index_fails_each_cluster_and_changes_nothing() {
+    let aws = FakeAws::new();
+    aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
+    aws.faults.fail_always("tag:GetResources", crate::fakes::Fault::Throttled);
+
+    let err = handle(&aws, push("v1.4.2")).await.unwrap_err().to_string();
+
+    assert!(err.contains("prod/*") && err.contains("tag:GetResources: ThrottlingException"), "{err}");
+    assert_eq!(aws.faults.count("ecs:RegisterTaskDefinition"), 0);
+}
