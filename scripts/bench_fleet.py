@@ -52,15 +52,16 @@ def family(i: int) -> str:
 
 
 def minimum(services: int, clusters: int, matched: int, cold: bool) -> dict:
-    """The fewest calls a push matching `matched` services can be done in, by term. The index is
-    read whole (AWS pages 100 resources): nothing else tells which services track a tag. Only the
+    """The fewest calls a push matching `matched` services can be done in, by term. Cold, the index
+    is read whole (AWS pages 100 resources): nothing else tells which services track a tag; warm,
+    within a minute of that read, the function answers from it (image_pushed/tracked_index.rs). Only the
     matched are described, per cluster, 10 a call; cold, each one's revision once. A deployment
     asks ECR when the pushed and the running image were pushed (once each), and per service: the
     family's newest revision (a retry reuses its own), RegisterTaskDefinition, UpdateService,
     Publish, and the `deckhand:announced` marker (Reliability in the README)."""
     spread = [sum(1 for i in matching(matched, services) if i % clusters == c) for c in range(clusters)]
     terms = {
-        "index": math.ceil(services / 100),
+        "index": math.ceil(services / 100) if cold else 0,
         "describe_services": sum(math.ceil(n / 10) for n in spread),
         "describe_task_definition": matched if cold else 0,
         "describe_images": 2 if matched else 0,
@@ -247,7 +248,12 @@ def draw(fleet: dict, calls_axis, latency_axis) -> None:
             latency_axis.plot(sizes, [r["latency_ms"] for r in warm], line, marker="o", color=colors[matched], label=name)
     for axis, title, unit in ((calls_axis, "AWS calls per push (warm)", "calls"), (latency_axis, "Latency per push (warm)", "ms")):
         axis.set_xscale("log")
-        axis.set_yscale("log")
+        if axis is calls_axis:
+            # A warm push that matches nothing makes no call, which a log scale cannot draw.
+            axis.set_yscale("symlog", linthresh=1)
+            axis.set_ylim(bottom=0)
+        else:
+            axis.set_yscale("log")
         axis.set_xlabel("tracked services in the fleet")
         axis.set_ylabel(unit)
         axis.set_title(title)

@@ -12,17 +12,22 @@ pub mod traffic_gate;
 use crate::config::cluster_listed;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
-use crate::ports::{EcsServices, IndexedService, Notifier, Service};
+use crate::ports::{AwsResult, EcsServices, IndexedService, Notifier, Service};
 
 /// The services of `clusters` that carry the tag `key` (`deckhand:track`, or a marker only tracked
-/// services carry), as the tag index lists them: one read, whatever else the clusters run. A
-/// service of ECS's older ARN format names no cluster and is kept (`described` asks each cluster).
-/// An index that cannot be read is recorded in `outcome` as each cluster failed (`CLUSTER/*`).
+/// services carry), as the tag index lists them: one read, whatever else the clusters run.
 pub async fn indexed_services<E: EcsServices>(ecs: &E, clusters: &[String], key: &str, outcome: &mut Outcome) -> Vec<IndexedService> {
-    match ecs.services_tagged(key).await {
+    in_clusters(ecs.services_tagged(key).await, clusters, outcome)
+}
+
+/// The services of an index read that are in `clusters`. A service of ECS's older ARN format
+/// names no cluster and is kept (`described` asks each cluster). An index that could not be read
+/// is recorded in `outcome` as each cluster failed (`CLUSTER/*`).
+pub fn in_clusters(read: AwsResult<Vec<IndexedService>>, clusters: &[String], outcome: &mut Outcome) -> Vec<IndexedService> {
+    match read {
         Ok(services) => services.into_iter().filter(|s| s.cluster_name().is_none_or(|cluster| cluster_listed(clusters, cluster))).collect(),
         Err(err) => {
-            tracing::warn!(key, error = %err, "cannot read the tag index");
+            tracing::warn!(error = %err, "cannot read the tag index");
             for cluster in clusters {
                 outcome.resources.push(ResourceOutcome::service(cluster, "*", ResourceResult::Failed { error: err.to_string() }));
             }

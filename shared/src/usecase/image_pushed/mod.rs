@@ -11,6 +11,7 @@ pub mod rollout;
 pub mod scan_gate;
 pub mod shift;
 pub mod tag_policy;
+pub mod tracked_index;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -18,7 +18,8 @@ use crate::ports::{
 };
 use crate::runtime::{Clock, system_clock};
 use crate::tags;
-use crate::usecase::{described, indexed_services};
+use super::tracked_index::TrackedIndex;
+use crate::usecase::described;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -33,8 +34,10 @@ pub struct Rollout<E, C, N, G> {
     notifier: N,
     /// ECR: push times, what a build claims, scan findings.
     registry: G,
-    /// The scan gate's clock: when a deployment was deferred, and whether its deadline passed.
+    /// The scan gate's clock (when a deployment was deferred, whether its deadline passed) and
+    /// the tracked index's age.
     now: Clock,
+    tracked: TrackedIndex,
 }
 
 /// Per-event memo: services sharing a task definition get one new revision, not one each.
@@ -78,6 +81,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
             notifier,
             registry,
             now: system_clock(),
+            tracked: TrackedIndex::default(),
         }
     }
 
@@ -129,7 +133,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         let mut outcome = Outcome::new(function, push.event_id.clone());
         let mut memo = Memo { images: Lookups::knowing(known), ..Memo::default() };
         // Decided from the index's tags: only the services the push is for are described.
-        let tracked = indexed_services(&self.ecs, &self.clusters, tags::TRACK, &mut outcome).await;
+        let tracked = self.tracked.services(&self.ecs, &self.clusters, (self.now)(), &mut outcome).await;
         let Concerned { matching, invalid, others } = concerned(push, tracked);
         for (service, reason) in &invalid {
             let ignored = ResourceResult::Ignored { reason: reason.clone() };

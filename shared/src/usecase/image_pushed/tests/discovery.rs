@@ -91,3 +91,35 @@ async fn an_unreadable_index_fails_each_cluster_and_changes_nothing() {
     assert!(err.contains("prod/*") && err.contains("tag:GetResources: ThrottlingException"), "{err}");
     assert_eq!(aws.faults.count("ecs:RegisterTaskDefinition"), 0);
 }
+
+/// A warm function reads the index once per `INDEX_MEMORY_SECONDS`, not once per push; a read
+/// that failed is not kept.
+#[tokio::test]
+async fn a_warm_function_reads_the_index_once_a_minute_not_once_a_push() {
+    use crate::fakes::{FakeClock, Fault};
+    use crate::usecase::image_pushed::ImagePushed;
+    use crate::usecase::image_pushed::tests::rollout;
+    use crate::usecase::image_pushed::tracked_index::INDEX_MEMORY_SECONDS;
+
+    let aws = FakeAws::new();
+    let td = web_task_definition(&aws, "web");
+    aws.ecs.add_service(tracking("web", &td));
+    let clock = FakeClock::at(1_800_000_000);
+    let warm = ImagePushed::new(rollout(&aws).with_clock(clock.clock()));
+
+    aws.faults.fail_nth("tag:GetResources", 1, Fault::Error);
+    assert!(warm.handle(push("nightly")).await.is_err(), "an unreadable index fails the push (it is retried)");
+    warm.handle(push("nightly")).await.unwrap();
+    assert_eq!(aws.faults.count("tag:GetResources"), 2, "a failed read is not kept");
+
+    clock.advance(INDEX_MEMORY_SECONDS - 1);
+    let outcome = warm.handle(push("v1.4.2")).await.unwrap();
+    assert_eq!(deployed(&outcome), ["prod/web"]);
+    assert_eq!(aws.faults.count("tag:GetResources"), 2, "answered from the last read");
+    aws.ecs.add_service(FakeService::new("prod", "api", &td).tag(tags::TRACK, "semver:^1.4"));
+
+    clock.advance(1);
+    let later = warm.handle(push("v1.4.3")).await.unwrap();
+    assert_eq!(aws.faults.count("tag:GetResources"), 3, "read again once the memory is a minute old");
+    assert!(deployed(&later).contains(&"prod/api"), "{later:?}");
+}
