@@ -1,4 +1,4 @@
-"""`make demo`: what Deckhand is for, told on this machine in about a minute.
+"""`make demo`: what Deckhand is for, told on this machine in about 40 seconds.
 
 All six functions run against the local AWS (moto server), wired as template.yaml wires them: the
 template's EventBridge rules are created in moto (an SQS queue per function as their target),

@@ -73,8 +73,10 @@ def good_push(story: Story, stage: Stage, world: dict) -> None:
     story.check(rolling is not None and image_of(stage, "web").endswith("@" + GOOD), "web runs a new revision pinned to the pushed digest")
     story.check(blue_green is not None and blue_green["controller"] == "CODE_DEPLOY", "checkout got a CodeDeploy blue/green deployment")
     story.check(image_of(stage, "legacy").endswith(":v1.4.1"), "legacy (not opted in) is left alone")
-    story.put("ecr-push-tagged.json", "ImagePushedFunction", why="the same push delivered again (EventBridge is at-least-once)")
-    story.check(len(stage.client("ecs").list_task_definitions(familyPrefix="web")["taskDefinitionArns"]) == 2, "the redelivery registered nothing new")
+    again = story.put("ecr-push-tagged.json", "ImagePushedFunction", why="the same push delivered again (EventBridge is at-least-once)")
+    results = [r["result"] for o in again for r in o.get("resources", [])]
+    story.check(results == ["unchanged", "unchanged"], "the redelivery changes nothing: both services unchanged")
+    story.check(len(stage.client("ecs").list_task_definitions(familyPrefix="web")["taskDefinitionArns"]) == 2, "no revision registered twice")
     deployment = blue_green["deployment_id"] if blue_green else "?"
     story.say("(AWS: the green tasks of checkout start on v1.4.2; the revision server answers /health with 200)")
     stage.revision.status = 200
@@ -88,8 +90,8 @@ def good_push(story: Story, stage: Stage, world: dict) -> None:
         return event
 
     story.put("ecs-deployment-completed.json", "DeployEventsFunction", completed, "ECS: web's rolling deployment completed")
-    notes = story.inbox()
-    story.check(len(notes) >= 3 and all(n["attributes"].get("severity") == "info" for n in notes), "the rollout and both completions are told (info)")
+    story.check(story.told(story.inbox(), "image.deployed", "image.deployed", "gate.passed", "deployment.succeeded", "deployment.succeeded"),
+                "told: both rollouts, the gate's pass and both completions")
 
 
 def bad_push(story: Story, stage: Stage, world: dict) -> None:
@@ -107,8 +109,11 @@ def bad_push(story: Story, stage: Stage, world: dict) -> None:
     stage.codedeploy.status[deployment_id] = "Failed"
     story.put("codedeploy-failure.json", "DeployEventsFunction", codedeploy_state(deployment_id), "CodeDeploy: deployment failed")
     notes = story.inbox()
-    story.check(any(n["attributes"].get("severity") == "critical" for n in notes), "a critical notification says the deployment failed")
-    story.check(any("500" in n["text"] for n in notes), "a notification says why: the probe's HTTP 500")
+    story.check(story.told(notes, "image.deployed", "gate.failed", "deployment.failed"), "told: the rollout, the gate's refusal, the failure")
+    failure = [n for n in notes if n["attributes"].get("event") == "deployment.failed"]
+    story.check(bool(failure) and failure[0]["attributes"].get("severity") == "critical", "the deployment's failure is critical")
+    refusal = [n for n in notes if n["attributes"].get("event") == "gate.failed"]
+    story.check(bool(refusal) and "HTTP 500" in refusal[0]["text"], "the gate's notice says why: HTTP 500 from the new revision")
 
 
 def failed_build(story: Story, stage: Stage, world: dict) -> None:
@@ -116,7 +121,7 @@ def failed_build(story: Story, stage: Stage, world: dict) -> None:
     story.put("codebuild-failed.json", "BuildFinishedFunction", why="CodeBuild")
     notes = story.inbox()
     link = sample("codebuild-failed.json")["detail"]["additional-information"]["logs"]["deep-link"]
-    story.check(len(notes) == 1 and link in notes[0]["raw"], "one alert, with the log link")
+    story.check(story.told(notes, "build.failed") and link in notes[0]["raw"], "one alert, with the log link")
     story.check(bool(notes) and "BUILD" in notes[0]["text"], "the alert names the failed phase")
 
 
@@ -137,14 +142,16 @@ def load(story: Story, stage: Stage, world: dict) -> None:
     scene.set_alarm(stage, "deckhand-scale-prod-web-cpu-high", "OK")
     story.put("cloudwatch-alarm-ok.json", None, why="CloudWatch: the high-CPU alarm clears (the scaler's rule takes ALARM only)")
     scene.set_alarm(stage, "deckhand-scale-prod-web-cpu-low", "ALARM")
-    story.put("cloudwatch-alarm-scale-in.json", "ScalerFunction", why="CloudWatch: CPU below 30 %")
-    story.check(service(stage, "web")["desiredCount"] == 4, f"scale-in waits: the last scaling was under {scene.IN_COOLDOWN} s ago")
-    story.say(f"(waiting out the {scene.IN_COOLDOWN} s scale-in cooldown)")
-    time.sleep(scene.IN_COOLDOWN + 0.5)
+    held = story.put("cloudwatch-alarm-scale-in.json", "ScalerFunction", why="CloudWatch: CPU below 30 %")
+    waits = [r for o in held for r in o.get("resources", []) if r["result"] == "held" and r.get("decision") == "cooldown"]
+    story.check(bool(waits) and service(stage, "web")["desiredCount"] == 4, f"scale-in waits: the last scaling was under {scene.IN_COOLDOWN} s ago")
+    remaining = waits[0].get("remaining_seconds", scene.IN_COOLDOWN) if waits else scene.IN_COOLDOWN
+    story.say(f"(waiting out the {remaining} s left of the {scene.IN_COOLDOWN} s scale-in cooldown)")
+    time.sleep(remaining + 1)
     story.call("ScalerFunction", sample("scheduled-recheck.json"), "EventBridge Scheduler (ScalerFunctionRecheck, every minute)")
     story.check(service(stage, "web")["desiredCount"] == 3, "after the cooldown the re-check scaled in to 3 tasks")
     scene.set_alarm(stage, "deckhand-scale-prod-web-cpu-low", "OK")
-    story.inbox()
+    story.check(story.told(story.inbox(), "scaling.out", "scaling.out", "scaling.in"), "told: each scaling")
 
 
 def outage(story: Story, stage: Stage, world: dict) -> None:
@@ -156,25 +163,28 @@ def outage(story: Story, stage: Stage, world: dict) -> None:
                 f"the standby was pre-scaled to the primary's counts (web {primary_web}, checkout 2)")
     story.check(serving(stage, world["zone"]) == STANDBY, f"Route 53: {scene.RECORD} now points to {STANDBY}")
     story.check(all(tags(stage, name).get("deckhand:freeze") for name in ("web", "checkout")), f"{PRIMARY}'s services are frozen (deckhand:freeze)")
-    story.check(any(n["attributes"].get("event") == "failover.failed_over" for n in story.inbox()), "the failover is told")
+    story.check(story.told(story.inbox(), "failover.failed_over"), "the failover is told")
     story.say("(someone starts a CodeDeploy deployment of checkout in the frozen region by hand; its new revision is healthy)")
     stage.revision.status = 200
     attempt = stage.client("codedeploy").create_deployment(
         applicationName="shop", deploymentGroupName="checkout-bg",
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}})["deploymentId"]
     story.check(hook(story, attempt) == "Failed", "the gate refused it")
-    story.check(any("frozen" in n["text"] for n in story.inbox()), "because deployments there are frozen")
+    notes = story.inbox()
+    story.check(story.told(notes, "gate.failed") and "deployments are frozen" in notes[0]["text"], "because deployments there are frozen")
     stage.codedeploy.status[attempt] = "Failed"
     story.say(f"(AWS: {PRIMARY} recovers)")
     scene.set_alarm(stage, f"deckhand-health-{PRIMARY}", "OK")
-    story.put("failover-primary-recovered.json", "RegionFailoverFunction", why="CloudWatch: the primary's health alarm is OK again")
-    story.check(serving(stage, world["zone"]) == STANDBY, "traffic stays on the standby: failback is an operator's call (AutoFailback off)")
+    recovered = story.put("failover-primary-recovered.json", "RegionFailoverFunction", why="CloudWatch: the primary's health alarm is OK again")
+    plans = [(o.get("details") or {}).get("plan", {}).get("plan") for o in recovered]
+    story.check(plans == ["hold"] and serving(stage, world["zone"]) == STANDBY,
+                "traffic stays on the standby: failback is an operator's call (AutoFailback off)")
     story.say("(the primary stays healthy through the stabilization window: 3 s in the demo, 600 s by default)")
     time.sleep(3.5)
     story.call("RegionFailoverFunction", sample("failover-failback.json"), "An operator (`aws lambda invoke --payload file://events/failover-failback.json`)")
     story.check(serving(stage, world["zone"]) == PRIMARY, f"Route 53: {scene.RECORD} points home to {PRIMARY}")
     story.check(not any(tags(stage, name).get("deckhand:freeze") for name in ("web", "checkout")), f"{PRIMARY}'s services are unfrozen")
-    story.check(any(n["attributes"].get("event") == "failover.failed_back" for n in story.inbox()), "the failback is told")
+    story.check(story.told(story.inbox(), "failover.failed_back"), "the failback is told")
 
 
 def summary(story: Story, stage: Stage, world: dict) -> None:

@@ -24,7 +24,7 @@ CLUSTER = "prod"
 REPOSITORY = "shop/web"
 RECORD = "api.example.com"
 # The demo's cooldowns (the defaults are 60 s out / 300 s in), so that the story fits in minutes.
-OUT_COOLDOWN, IN_COOLDOWN = 3, 8
+OUT_COOLDOWN, IN_COOLDOWN = 3, 12
 
 
 def registry(region: str) -> str:

@@ -125,6 +125,7 @@ class Story:
         print(f"   -> {binary} ({(time.time() - start) * 1000:.0f} ms):")
         for line in lines:
             print(f"        {line}")
+        self.check(not failed, f"{binary} handled it without an error")
         changes = [c["op"] + (" (answered by the demo's CodeDeploy stand-in)" if c["stand_in"] else "")
                    for c in self.stage.calls[first_call:] if not is_read(c)]
         if changes:
@@ -157,3 +158,7 @@ class Story:
                 print(f"   | ... ({len(lines) - TEXT_LINES} more lines)")
         self.delivered += received
         return received
+
+    def told(self, notes: list[dict], *events: str) -> bool:
+        """Whether `notes` hold exactly these notifications (their `event` attribute), in any order."""
+        return sorted(n["attributes"].get("event", "?") for n in notes) == sorted(events)

@@ -145,7 +145,7 @@ class ProxyHandler(QuietHandler):
         stand_in = self.stand_ins.get(op)
         if stand_in is not None:
             status, answer = stand_in(body)
-            self.reply(status, json.dumps(answer).encode(), [("Content-Type", "application/x-amz-json-1.1")])
+            data, passed = json.dumps(answer).encode(), [("Content-Type", "application/x-amz-json-1.1")]
         else:
             conn = getattr(self.local, "conn", None)
             if conn is None:
@@ -153,20 +153,20 @@ class ProxyHandler(QuietHandler):
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
             conn.request(self.command, self.path, body=body, headers=headers)
             response = conn.getresponse()
-            data = response.read()
-            if op in self.rewrites and response.status == 200:
+            status, data = response.status, response.read()
+            if op in self.rewrites and status == 200:
                 data = self.rewrites[op](body, data)
             passed = [(k, v) for k, v in response.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")]
-            self.reply(response.status, data, passed)
-            status = response.status
-        elapsed = (time.perf_counter() - started) * 1000
+        # Counted and logged before the caller has its answer: whoever reads the log after a
+        # function returned finds every call it made.
         with self.lock:
             stats = ProxyHandler.stats
             stats["calls"] += 1
-            stats["ms"] += elapsed
+            stats["ms"] += (time.perf_counter() - started) * 1000
             stats["ops"][op] = stats["ops"].get(op, 0) + 1
             if self.calls is not None:
                 self.calls.append({"at": time.time(), "op": op, "status": status, "stand_in": stand_in is not None})
+        self.reply(status, data, passed)
 
 
 def run_proxy(listen: int, upstream: int) -> None:

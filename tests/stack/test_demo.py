@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.stack.local_aws import ROOT, cargo_build_bins
 
-FUNCTIONS = ["image-pushed", "traffic-gate", "build-finished", "deploy-events", "scaler", "region-failover"]
+from demo_timeline import FUNCTIONS  # noqa: E402  (scripts/ is on the path through local_aws)
 
 
 def demo(*arguments: str) -> subprocess.CompletedProcess:

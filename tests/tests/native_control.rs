@@ -3,11 +3,12 @@
 //! target health come from moto server; the new revision is a real HTTP server on 127.0.0.1.
 //!
 //! moto implements none of ECS's service-deployment API, and cannot create a LINEAR service, so
-//! ECS is an `aws-smithy-mocks` client whose rules answer ListServices, DescribeServices,
+//! ECS is an `aws-smithy-mocks` client whose rules answer DescribeServices,
 //! ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions,
 //! ContinueServiceDeployment, StopServiceDeployment and TagResource from one shared state, with
 //! the fields and values the ECS API reference documents for them (`ServiceDeployment`,
-//! `DeploymentLifecycleHookDetail`, `ServiceRevision`, …), and record what was asked of them.
+//! `DeploymentLifecycleHookDetail`, `ServiceRevision`, …), and record what was asked of them; the
+//! tag index (GetResources) is a mocked Resource Groups Tagging API client listing the service.
 
 use aws_sdk_ecs::operation::continue_service_deployment::ContinueServiceDeploymentOutput;
 use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsOutput;

@@ -1,12 +1,12 @@
 //! A push to ECS-native services (BLUE_GREEN, LINEAR, CANARY): the deployment carries the
 //! service's own configuration with `deckhand:shift` over it, and the newest image wins over an
 //! advancing deployment of an older one. ECS is `aws-smithy-mocks` for every call here, its
-//! responses shaped as the ECS API reference documents them (ListServices, DescribeServices,
+//! responses shaped as the ECS API reference documents them (DescribeServices,
 //! DescribeTaskDefinition, RegisterTaskDefinition, ListServiceDeployments,
 //! DescribeServiceDeployments, DescribeServiceRevisions, StopServiceDeployment, UpdateService,
 //! TagResource): moto server can neither create a service with a native strategy nor answer the
-//! service-deployment calls. SNS is moto server: the notices are read from the SQS queue behind
-//! the topic.
+//! service-deployment calls; the tag index (GetResources) is mocked beside it. SNS is moto
+//! server: the notices are read from the SQS queue behind the topic.
 
 use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsOutput;
 use aws_sdk_ecs::operation::describe_service_revisions::DescribeServiceRevisionsOutput;

@@ -112,10 +112,13 @@ async fn a_push_reads_the_index_and_describes_only_the_service_it_matches() {
     assert_eq!(count(&calls, "GetResources"), 2, "121 tracked services: two pages of the index; {calls:?}");
     assert_eq!(count(&calls, "DescribeServices"), 1, "only the matching service is described: {calls:?}");
 
-    let nothing = function.handle(push_event("shop/web", Some("nightly"), DIGEST)).await.unwrap();
+    let cold = function(&local, &["prod"], &log);
+    let nothing = cold.handle(push_event("shop/web", Some("nightly"), DIGEST)).await.unwrap();
     let reason = nothing.ignored.unwrap();
     assert!(reason.starts_with("no service in prod tracks shop/web:nightly (121 tracked: "), "{reason}");
     assert_eq!(log.take(), ["GetResources", "GetResources"], "a push nothing tracks reads the index alone");
+    cold.handle(push_event("shop/web", Some("nightly"), DIGEST)).await.unwrap();
+    assert_eq!(log.take(), Vec::<String>::new(), "a warm function answers from its read of a moment ago");
 }
 
 #[tokio::test]

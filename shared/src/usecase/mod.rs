@@ -50,7 +50,14 @@ pub async fn described<E: EcsServices>(ecs: &E, clusters: &[String], candidates:
             continue;
         }
         match ecs.tracked_services(cluster, &arns).await {
-            Ok(found) => services.extend(found),
+            Ok(found) => {
+                for service in found {
+                    // A cluster CLUSTERS names twice (by name and by ARN) yields its services once.
+                    if !services.iter().any(|known: &Service| known.arn == service.arn) {
+                        services.push(service);
+                    }
+                }
+            }
             Err(err) => {
                 tracing::warn!(cluster, error = %err, "cannot describe services");
                 for candidate in candidates.iter().filter(in_cluster) {

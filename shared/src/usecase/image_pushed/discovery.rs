@@ -32,14 +32,26 @@ pub fn concerned(push: &ImagePush, tracked: Vec<IndexedService>) -> Concerned {
     sorted
 }
 
-/// Why a push deploys nothing in `clusters`: the services the index lists, with why the push is
-/// not for them (the first few); or, listing none, that a service tagged moments ago may not be
-/// listed yet (the index is eventually consistent).
-pub fn nothing_tracks(push: &ImagePush, clusters: &[String], others: &[(IndexedService, String)]) -> String {
+/// Why a push deploys nothing in `clusters`: the services the index lists (`listed` of them), with
+/// why the push is not for them (the first few); or, listing none, that a service tagged moments
+/// ago may not be listed yet (the index is eventually consistent). `age`: how old the index read
+/// is (a warm function's memory), said when it is not fresh.
+pub fn nothing_tracks(push: &ImagePush, clusters: &[String], others: &[(IndexedService, String)], listed: usize, age: u64) -> String {
     let tag = push.tag.as_deref().unwrap_or("(untagged)");
+    let read = if age > 0 { format!("; the tag index as read {age} s ago") } else { String::new() };
     let head = format!("no service in {} tracks {}:{tag}", clusters.join(", "), push.repository);
+    if listed == 0 {
+        return format!(
+            "{head} (the tag index lists no service with {} there; one tagged moments ago may not be listed yet{read})",
+            tags::TRACK
+        );
+    }
     if others.is_empty() {
-        return format!("{head} (the tag index lists no service with {}; one tagged moments ago may not be listed yet)", tags::TRACK);
+        return format!(
+            "nothing to deploy in {} for {}:{tag} (the services that track it are ignored, each with why{read})",
+            clusters.join(", "),
+            push.repository
+        );
     }
     let named: Vec<String> = others
         .iter()
@@ -48,7 +60,7 @@ pub fn nothing_tracks(push: &ImagePush, clusters: &[String], others: &[(IndexedS
         .collect();
     let more = others.len().saturating_sub(NAMED_OTHERS);
     let more = if more > 0 { format!("; and {more} more") } else { String::new() };
-    format!("{head} ({} tracked: {}{more})", others.len(), named.join("; "))
+    format!("{head} ({} tracked: {}{more}{read})", others.len(), named.join("; "))
 }
 
 #[cfg(test)]
@@ -105,12 +117,19 @@ mod tests {
         let others: Vec<(IndexedService, String)> =
             (0..5).map(|i| (indexed("prod", &format!("s{i}"), "latest"), "tag \"v1\" does not satisfy".to_owned())).collect();
         let clusters = ["prod".to_owned()];
-        let reason = nothing_tracks(&push(Some("v1")), &clusters, &others);
+        let reason = nothing_tracks(&push(Some("v1")), &clusters, &others, 5, 0);
         assert!(reason.starts_with("no service in prod tracks shop/web:v1 (5 tracked: prod/s0: tag"), "{reason}");
         assert!(reason.contains("prod/s2:") && !reason.contains("prod/s3:") && reason.ends_with("; and 2 more)"), "{reason}");
 
-        let reason = nothing_tracks(&push(None), &clusters, &[]);
+        let reason = nothing_tracks(&push(None), &clusters, &[], 0, 0);
         assert!(reason.starts_with("no service in prod tracks shop/web:(untagged) (the tag index lists no service"), "{reason}");
         assert!(reason.contains("may not be listed yet"), "{reason}");
+
+        // Listed and taking the tag, then ignored once described (another repository): not "lists none".
+        let reason = nothing_tracks(&push(Some("v1")), &clusters, &[], 2, 4);
+        assert_eq!(
+            reason,
+            "nothing to deploy in prod for shop/web:v1 (the services that track it are ignored, each with why; the tag index as read 4 s ago)"
+        );
     }
 }

@@ -11,9 +11,9 @@ pub mod rollout;
 pub mod scan_gate;
 pub mod shift;
 pub mod tag_policy;
-pub mod tracked_index;
 #[cfg(test)]
 pub(crate) mod tests;
+pub mod tracked_index;
 
 use crate::error::HandlerError;
 use crate::event::ecr_scan::{self, ScanEvent};

@@ -9,6 +9,7 @@ use super::notification::deployed_notification;
 use super::plan::{ActiveRollout, BlueGreen, ImagePush, OwedNotice, RolloutPlan, plan, reusable, to_supersede, track_mismatch};
 use super::push_order::{self, Lookups, Order};
 use super::scan_gate;
+use super::tracked_index::TrackedIndex;
 use crate::error::HandlerError;
 use crate::notify::Notification;
 use crate::outcome::{Outcome, ResourceOutcome, ResourceResult};
@@ -18,7 +19,6 @@ use crate::ports::{
 };
 use crate::runtime::{Clock, system_clock};
 use crate::tags;
-use super::tracked_index::TrackedIndex;
 use crate::usecase::described;
 use serde_json::json;
 use std::collections::HashMap;
@@ -133,8 +133,9 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         let mut outcome = Outcome::new(function, push.event_id.clone());
         let mut memo = Memo { images: Lookups::knowing(known), ..Memo::default() };
         // Decided from the index's tags: only the services the push is for are described.
-        let tracked = self.tracked.services(&self.ecs, &self.clusters, (self.now)(), &mut outcome).await;
-        let Concerned { matching, invalid, others } = concerned(push, tracked);
+        let index = self.tracked.services(&self.ecs, &self.clusters, (self.now)(), &mut outcome).await;
+        let listed = index.services.len();
+        let Concerned { matching, invalid, others } = concerned(push, index.services);
         for (service, reason) in &invalid {
             let ignored = ResourceResult::Ignored { reason: reason.clone() };
             outcome.resources.push(ResourceOutcome::service(service.cluster_name().unwrap_or("?"), service.name(), ignored));
@@ -146,7 +147,7 @@ impl<E: EcsServices + TaskDefinitions + ServiceCapacity + NativeDeployments, C: 
         }
         if outcome.resources.iter().all(|s| matches!(s.result, ResourceResult::Ignored { .. })) {
             let not_for_it: Vec<_> = invalid.into_iter().chain(others).collect();
-            outcome.ignored = Some(nothing_tracks(push, &self.clusters, &not_for_it));
+            outcome.ignored = Some(nothing_tracks(push, &self.clusters, &not_for_it, listed, index.age));
         }
         outcome
     }

@@ -81,6 +81,24 @@ async fn a_service_whose_arn_names_no_cluster_is_found_in_its_cluster() {
 }
 
 #[tokio::test]
+async fn a_cluster_named_twice_in_clusters_deploys_its_service_once() {
+    use crate::usecase::image_pushed::ImagePushed;
+    use crate::usecase::image_pushed::rollout::Rollout;
+
+    let aws = FakeAws::new();
+    aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
+    // ECS's older ARN format, asked in each cluster: CLUSTERS names `prod` by name and by ARN.
+    aws.ecs.update_service("prod", "web", |s| s.arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/web"));
+    let clusters = vec!["prod".to_owned(), format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod")];
+    let rollout = Rollout::new(clusters, aws.ecs.clone(), aws.codedeploy.clone(), aws.sns.clone(), aws.ecr.clone());
+
+    let outcome = ImagePushed::new(rollout).handle(push("v1.4.2")).await.unwrap();
+
+    assert_eq!(deployed(&outcome), ["prod/web"], "{outcome:?}");
+    assert_eq!(aws.faults.count("ecs:UpdateService"), 1);
+}
+
+#[tokio::test]
 async fn an_unreadable_index_fails_each_cluster_and_changes_nothing() {
     let aws = FakeAws::new();
     aws.ecs.add_service(tracking("web", &web_task_definition(&aws, "web")));
@@ -93,9 +111,9 @@ async fn an_unreadable_index_fails_each_cluster_and_changes_nothing() {
 }
 
 /// A warm function reads the index once per `INDEX_MEMORY_SECONDS`, not once per push; a read
-/// that failed is not kept.
+/// that failed is not kept; a push that deploys nothing says how old the read was.
 #[tokio::test]
-async fn a_warm_function_reads_the_index_once_a_minute_not_once_a_push() {
+async fn a_warm_function_reads_the_index_once_per_burst_not_once_a_push() {
     use crate::fakes::{FakeClock, Fault};
     use crate::usecase::image_pushed::ImagePushed;
     use crate::usecase::image_pushed::tests::rollout;
@@ -113,6 +131,9 @@ async fn a_warm_function_reads_the_index_once_a_minute_not_once_a_push() {
     assert_eq!(aws.faults.count("tag:GetResources"), 2, "a failed read is not kept");
 
     clock.advance(INDEX_MEMORY_SECONDS - 1);
+    let nothing = warm.handle(push("nightly")).await.unwrap();
+    let reason = nothing.ignored.unwrap();
+    assert!(reason.ends_with(&format!("; the tag index as read {} s ago)", INDEX_MEMORY_SECONDS - 1)), "{reason}");
     let outcome = warm.handle(push("v1.4.2")).await.unwrap();
     assert_eq!(deployed(&outcome), ["prod/web"]);
     assert_eq!(aws.faults.count("tag:GetResources"), 2, "answered from the last read");
@@ -120,6 +141,6 @@ async fn a_warm_function_reads_the_index_once_a_minute_not_once_a_push() {
 
     clock.advance(1);
     let later = warm.handle(push("v1.4.3")).await.unwrap();
-    assert_eq!(aws.faults.count("tag:GetResources"), 3, "read again once the memory is a minute old");
+    assert_eq!(aws.faults.count("tag:GetResources"), 3, "read again once the memory is INDEX_MEMORY_SECONDS old");
     assert!(deployed(&later).contains(&"prod/api"), "{later:?}");
 }
