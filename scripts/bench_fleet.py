@@ -54,7 +54,7 @@ def family(i: int) -> str:
 def minimum(services: int, clusters: int, matched: int, cold: bool) -> dict:
     """The fewest calls a push matching `matched` services can be done in, by term. Cold, the index
     is read whole (AWS pages 100 resources): nothing else tells which services track a tag; warm,
-    within a minute of that read, the function answers from it (image_pushed/tracked_index.rs). Only the
+    within 10 s of that read, the function answers from it (image_pushed/tracked_index.rs). Only the
     matched are described, per cluster, 10 a call; cold, each one's revision once. A deployment
     asks ECR when the pushed and the running image were pushed (once each), and per service: the
     family's newest revision (a retry reuses its own), RegisterTaskDefinition, UpdateService,
