@@ -102,9 +102,9 @@ async fn a_push_reads_the_index_and_describes_only_the_service_it_matches() {
     }
     local.aws.create_service("prod", "untracked", &td, &[], false).await;
     let log = CallLog::default();
-    let function = function(&local, &["prod"], &log);
+    let warm = function(&local, &["prod"], &log);
 
-    let outcome = function.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
+    let outcome = warm.handle(push_event("shop/web", Some("v1.4.2"), DIGEST)).await.unwrap();
 
     assert_eq!(deployed(&outcome), ["prod/web"], "{outcome:?}");
     let calls = log.take();
