@@ -24,7 +24,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from local_lambda import Proxy, QuietHandler, QuietServer, free_port, run_proxy, serve, wait_for_port
+from local_lambda import Proxy, QuietHandler, QuietServer, free_port, put_image, run_proxy, serve, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = Path(os.environ.get("DECKHAND_RELEASE_DIR", ROOT / "target" / "release"))
@@ -197,10 +197,7 @@ class Aws:
             self.ecr.create_repository(repositoryName=repository)
         except self.ecr.exceptions.RepositoryAlreadyExistsException:
             pass
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": image_digest},
-                    "layers": []}
-        self.ecr.put_image(repositoryName=repository, imageTag=tag, imageDigest=image_digest, imageManifest=json.dumps(manifest))
+        put_image(self.ecr, repository, tag, image_digest)
 
     def service(self, cluster: str, name: str, desired: int = 2, tags=()) -> str:
         self.ecs.create_cluster(clusterName=cluster)

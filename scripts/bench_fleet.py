@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench import ACCOUNT, RELEASE, ROOT, Function, event, pct
-from local_lambda import Proxy
+from local_lambda import Proxy, put_image
 
 BASELINE = Path(os.environ.get("DECKHAND_BASELINE_BINARY", ROOT / "target" / "bench-baseline" / "image-pushed"))
 BASELINE_COMMIT = "ac17a2f"
@@ -116,9 +116,7 @@ class Fleet:
     def image(self, repository: str, tag: str) -> str:
         """A new image in ECR, as after a real push; its digest."""
         digest = "sha256:" + uuid.uuid4().hex + uuid.uuid4().hex
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": digest}, "layers": []}
-        self.ecr.put_image(repositoryName=repository, imageTag=tag, imageDigest=digest, imageManifest=json.dumps(manifest))
+        put_image(self.ecr, repository, tag, digest)
         return digest
 
     def push(self, matched: int) -> dict:

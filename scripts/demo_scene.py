@@ -14,10 +14,10 @@ shop/web replicated. Route 53: failover CNAME records for api.example.com.
 
 from __future__ import annotations
 
-import json
 import time
 
 from demo_stage import PRIMARY, STANDBY, Stage
+from local_lambda import put_image
 
 ACCOUNT = "123456789012"
 CLUSTER = "prod"
@@ -33,10 +33,7 @@ def registry(region: str) -> str:
 
 def push_image(stage: Stage, tag: str, image_digest: str, region: str = PRIMARY) -> None:
     """An image of shop/web in the local ECR with this digest and tag, pushed now."""
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": image_digest},
-                "layers": []}
-    stage.client("ecr", region).put_image(repositoryName=REPOSITORY, imageTag=tag, imageDigest=image_digest, imageManifest=json.dumps(manifest))
+    put_image(stage.client("ecr", region), REPOSITORY, tag, image_digest)
 
 
 def _green_target_group(stage: Stage) -> str:

@@ -124,14 +124,13 @@ class Stage:
 
     def client(self, service: str, region: str = PRIMARY):
         """A boto3 client straight to moto: the demo setting the scene or playing an AWS service."""
-        session = boto3.session.Session(region_name=region, **{k.lower(): v for k, v in CREDS.items()})
-        return session.client(service, endpoint_url=self.endpoint)
+        return _session(region).client(service, endpoint_url=self.endpoint)
 
     def start_functions(self, template: Path, parameters: dict, topic: str) -> None:
         """The template's rules in moto's EventBridge, and its functions under the emulator."""
         self.template = Template(template, parameters=parameters, resources={"NotificationTopic": topic})
         self.rules = self.template.rules()
-        self.bus = LocalBus(boto3.session.Session(region_name=PRIMARY, **{k.lower(): v for k, v in CREDS.items()}), self.endpoint)
+        self.bus = LocalBus(_session(PRIMARY), self.endpoint)
         self.bus.install(self.rules)
         self.port = free_port()
         emulator = ["cargo", "lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port", str(self.port)]
@@ -165,6 +164,10 @@ class Stage:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         conn.request("POST", f"/2015-03-31/functions/{binary}/invocations", body=json.dumps(payload))
         return json.loads(conn.getresponse().read() or b"null")
+
+
+def _session(region: str) -> boto3.session.Session:
+    return boto3.session.Session(region_name=region, aws_access_key_id=CREDS["AWS_ACCESS_KEY_ID"], aws_secret_access_key=CREDS["AWS_SECRET_ACCESS_KEY"])
 
 
 def _stop(process: subprocess.Popen) -> None:

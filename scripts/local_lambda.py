@@ -1,5 +1,5 @@
 """The local pieces `make demo`, `make bench` and the stack tests share: the functions' debug
-builds, and on 127.0.0.1 free ports, quiet HTTP servers, the name of the AWS call a request
+builds, images put in the local ECR, and on 127.0.0.1 free ports, quiet HTTP servers, the name of the AWS call a request
 makes, and the proxy between the functions and the local AWS (moto server) that counts calls,
 logs them and answers the few calls moto lacks.
 """
@@ -56,6 +56,15 @@ def wait_for_port(port: int, what: str, process: subprocess.Popen, seconds: floa
         except OSError:
             time.sleep(0.1)
     sys.exit(f"{what} did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
+
+
+def put_image(ecr, repository: str, tag: str, image_digest: str) -> None:
+    """An image in the local ECR with this digest and tag, pushed now (`ecr`: a boto3 client):
+    Deckhand asks ECR when the images it compares were pushed."""
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": image_digest},
+                "layers": []}
+    ecr.put_image(repositoryName=repository, imageTag=tag, imageDigest=image_digest, imageManifest=json.dumps(manifest))
 
 
 class QuietHandler(BaseHTTPRequestHandler):
