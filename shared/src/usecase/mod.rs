@@ -41,6 +41,7 @@ pub fn in_clusters(read: AwsResult<Vec<IndexedService>>, clusters: &[String], ou
 /// now. The services of a cluster that cannot be described are recorded in `outcome` as failed.
 pub async fn described<E: EcsServices>(ecs: &E, clusters: &[String], candidates: &[IndexedService], outcome: &mut Outcome) -> Vec<Service> {
     let mut services = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for cluster in clusters {
         let listed = std::slice::from_ref(cluster);
         // The older ARN format names no cluster: asked in each, ECS finds it where it is.
@@ -51,12 +52,8 @@ pub async fn described<E: EcsServices>(ecs: &E, clusters: &[String], candidates:
         }
         match ecs.tracked_services(cluster, &arns).await {
             Ok(found) => {
-                for service in found {
-                    // A cluster CLUSTERS names twice (by name and by ARN) yields its services once.
-                    if !services.iter().any(|known: &Service| known.arn == service.arn) {
-                        services.push(service);
-                    }
-                }
+                // A cluster CLUSTERS names twice (by name and by ARN) yields its services once.
+                services.extend(found.into_iter().filter(|service| seen.insert(service.arn.clone())));
             }
             Err(err) => {
                 tracing::warn!(cluster, error = %err, "cannot describe services");
